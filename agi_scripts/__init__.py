@@ -1,0 +1,1 @@
+"""Process-per-call AGI scripts: Asterisk runs them with AGI(<script>)."""

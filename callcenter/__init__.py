@@ -1,0 +1,1 @@
+"""Shared foundations: settings, Persian text, Jalali dates, logging, CLI."""

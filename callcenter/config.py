@@ -1,0 +1,244 @@
+"""Every setting of the call center, with its default, in one place.
+
+Settings are read in three layers, each overriding the one before:
+
+1. the defaults below;
+2. a TOML file, named by ``CALLCENTER_CONFIG`` (or ``callcenter.toml`` in the
+   working directory when that exists), with the same keys at its top level;
+3. environment variables ``CALLCENTER_<KEY>`` in upper case, for example
+   ``CALLCENTER_DATABASE_URL``.
+
+Secrets (``secret_key``) belong in the environment or in a file outside the
+repository, never in the TOML file that is committed with a deployment.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import secrets
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+ENV_PREFIX = "CALLCENTER_"
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class ConfigError(Exception):
+    """A setting has a value the product cannot use."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    # Where the product keeps its own files (SQLite database, recordings,
+    # generated prompts, the web secret) when nothing else is named.
+    data_dir: str = "var"
+
+    # SQLAlchemy URL. Empty means a SQLite file in data_dir, the embedded
+    # default for a first try; production uses
+    # postgresql+psycopg://user@host/dbname.
+    database_url: str = ""
+
+    # Redis for the rq job queue (recording moves, notifications).
+    redis_url: str = "redis://127.0.0.1:6379/0"
+    rq_queue: str = "callcenter"
+
+    # The FastAGI server; the dialplan calls AGI(agi://host:port/<flow>).
+    agi_host: str = "127.0.0.1"
+    agi_port: int = 4573
+
+    # Asterisk Manager Interface, for placing calls (demo, callbacks).
+    ami_host: str = "127.0.0.1"
+    ami_port: int = 5038
+    ami_username: str = "callcenter"
+    ami_secret: str = ""
+
+    # Data files an admin edits: the menu tree, the service catalogue and
+    # the Jalali holiday list. Relative paths are taken from the project root.
+    menu_file: str = "ivr/menus/main.yaml"
+    catalogue_file: str = "data/services.yaml"
+    holidays_file: str = "data/holidays.yaml"
+
+    # Prompts. prompt_text_file is the Persian prompt catalogue; generated
+    # WAV files go to sounds_dir; a file of the same name in
+    # recorded_prompts_dir replaces the generated one. sound_prefix is how
+    # Asterisk names that folder, relative to its own sounds directory.
+    prompt_text_file: str = "ivr/prompts/catalogue.yaml"
+    sounds_dir: str = ""
+    recorded_prompts_dir: str = "data/recorded-prompts"
+    sound_prefix: str = "callcenter/fa"
+
+    # Voice messages. Asterisk writes them to recording_spool_dir (a path as
+    # Asterisk sees it); this process reads the same folder as
+    # recording_spool_local_dir (they differ when Asterisk runs in a chroot
+    # or container). The worker moves them to recordings_dir.
+    recording_spool_dir: str = "/var/spool/asterisk/callcenter"
+    recording_spool_local_dir: str = ""
+    recordings_dir: str = ""
+    max_recording_seconds: int = 120
+    min_recording_seconds: float = 1.0
+    recording_silence_seconds: int = 6
+
+    # Business hours, in Tehran time. Saturday to Wednesday are work days;
+    # Thursday is a half day only when thursday_open is true.
+    timezone: str = "Asia/Tehran"
+    opening_time: str = "07:30"
+    closing_time: str = "14:30"
+    thursday_open: bool = False
+    thursday_closing_time: str = "12:00"
+
+    # Asterisk queues that the IVR hands calls to.
+    consultation_queue: str = "consultation"
+    operator_queue: str = "operator"
+
+    # Menus: how long to wait for a key, and how many tries a caller gets.
+    menu_timeout_seconds: int = 6
+    menu_retries: int = 3
+    status_max_attempts: int = 3
+
+    # Web console.
+    web_host: str = "127.0.0.1"
+    web_port: int = 8080
+    secret_key: str = ""
+
+    log_level: str = "INFO"
+
+    # Derived paths -------------------------------------------------------
+
+    def path(self, value: str) -> Path:
+        """Resolve a configured path; relative ones start at the project root."""
+        candidate = Path(value).expanduser()
+        if candidate.is_absolute():
+            return candidate
+        return PROJECT_ROOT / candidate
+
+    @property
+    def data_path(self) -> Path:
+        return self.path(self.data_dir)
+
+    @property
+    def sqlalchemy_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{self.data_path / 'callcenter.db'}"
+
+    @property
+    def sounds_path(self) -> Path:
+        if self.sounds_dir:
+            return self.path(self.sounds_dir)
+        return self.data_path / "sounds" / self.sound_prefix
+
+    @property
+    def recordings_path(self) -> Path:
+        if self.recordings_dir:
+            return self.path(self.recordings_dir)
+        return self.data_path / "recordings"
+
+    @property
+    def spool_local_path(self) -> Path:
+        return Path(self.recording_spool_local_dir or self.recording_spool_dir)
+
+    def web_secret(self) -> str:
+        """The session-signing key: from settings, else a file in data_dir.
+
+        The file is made once with a random key so that a newcomer's console
+        works without setup and sessions survive restarts.
+        """
+        if self.secret_key:
+            return self.secret_key
+
+        key_file = self.data_path / "secret_key"
+        if key_file.exists():
+            return key_file.read_text().strip()
+
+        key_file.parent.mkdir(parents=True, exist_ok=True)
+        key = secrets.token_hex(32)
+        key_file.write_text(key)
+        key_file.chmod(0o600)
+        return key
+
+
+_FIELDS = {f.name: f for f in dataclasses.fields(Settings)}
+
+
+def _coerce(name: str, raw: object) -> object:
+    kind = _FIELDS[name].type
+    if not isinstance(raw, str):
+        return raw
+
+    try:
+        if kind == "int":
+            return int(raw)
+        if kind == "float":
+            return float(raw)
+    except ValueError:
+        raise ConfigError(f"{name}: expected a number, got {raw!r}") from None
+
+    if kind == "bool":
+        lowered = raw.strip().lower()
+        if lowered in {"1", "true", "yes", "on"}:
+            return True
+        if lowered in {"0", "false", "no", "off", ""}:
+            return False
+        raise ConfigError(f"{name}: expected true or false, got {raw!r}")
+    return raw
+
+
+def load_settings(
+    environ: dict[str, str] | None = None, config_file: str | None = None
+) -> Settings:
+    """Build settings from defaults, the TOML file and the environment."""
+    environ = dict(os.environ if environ is None else environ)
+    values: dict[str, object] = {}
+
+    path = config_file or environ.get(ENV_PREFIX + "CONFIG")
+    if not path and Path("callcenter.toml").exists():
+        path = "callcenter.toml"
+    if path:
+        try:
+            with open(path, "rb") as handle:
+                from_file = tomllib.load(handle)
+        except OSError as error:
+            raise ConfigError(f"cannot read {path}: {error.strerror}") from None
+        except tomllib.TOMLDecodeError as error:
+            raise ConfigError(f"{path}: {error}") from None
+
+        unknown = sorted(set(from_file) - set(_FIELDS))
+        if unknown:
+            raise ConfigError(f"{path}: unknown settings {', '.join(unknown)}")
+        values.update(from_file)
+
+    for name in _FIELDS:
+        key = ENV_PREFIX + name.upper()
+        if key in environ:
+            values[name] = environ[key]
+
+    coerced = {name: _coerce(name, raw) for name, raw in values.items()}
+    return Settings(**coerced)
+
+
+_current: Settings | None = None
+
+
+def get_settings() -> Settings:
+    """The settings of this process, read once."""
+    global _current
+    if _current is None:
+        _current = load_settings()
+    return _current
+
+
+def use_settings(settings: Settings | None) -> None:
+    """Replace this process's settings (tests, CLI options); None re-reads."""
+    global _current
+    _current = settings
+
+
+__all__ = [
+    "ConfigError",
+    "Settings",
+    "get_settings",
+    "load_settings",
+    "use_settings",
+]

@@ -1,0 +1,115 @@
+"""Tehran time and the Jalali (Solar Hijri) calendar.
+
+The database stores UTC; everything a person reads or hears is converted
+here: Tehran wall-clock time, Jalali dates, Persian month names. The
+calendar arithmetic is jdatetime's (pinned in pyproject.toml, checked
+against the leap year 1403 in the tests).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from zoneinfo import ZoneInfo
+
+import jdatetime
+
+from callcenter.persian import normalize_digits, to_persian_digits
+
+TEHRAN = ZoneInfo("Asia/Tehran")
+
+MONTH_NAMES = (
+    "فروردین",
+    "اردیبهشت",
+    "خرداد",
+    "تیر",
+    "مرداد",
+    "شهریور",
+    "مهر",
+    "آبان",
+    "آذر",
+    "دی",
+    "بهمن",
+    "اسفند",
+)
+
+WEEKDAY_NAMES = (
+    "دوشنبه",
+    "سه‌شنبه",
+    "چهارشنبه",
+    "پنجشنبه",
+    "جمعه",
+    "شنبه",
+    "یکشنبه",
+)
+
+_DATE = re.compile(r"^\s*(\d{4})\s*[/\-.]\s*(\d{1,2})\s*[/\-.]\s*(\d{1,2})\s*$")
+
+
+class InvalidJalaliDate(ValueError):
+    """Text that names no real day of the Jalali calendar."""
+
+
+def utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def to_tehran(moment: dt.datetime) -> dt.datetime:
+    """An aware datetime in Tehran time; naive values are taken as UTC."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.UTC)
+    return moment.astimezone(TEHRAN)
+
+
+def tehran_now() -> dt.datetime:
+    return to_tehran(utc_now())
+
+
+def to_jalali(day: dt.date | dt.datetime) -> jdatetime.date:
+    if isinstance(day, dt.datetime):
+        day = to_tehran(day).date()
+    return jdatetime.date.fromgregorian(date=day)
+
+
+def parse_jalali_date(text: str) -> dt.date:
+    """'1403/12/30' (any digits, / - or . between) to a Gregorian date."""
+    match = _DATE.match(normalize_digits(text or ""))
+    if not match:
+        raise InvalidJalaliDate(f"not a Jalali date (YYYY/MM/DD): {text!r}")
+
+    year, month, day = (int(part) for part in match.groups())
+    try:
+        return jdatetime.date(year, month, day).togregorian()
+    except ValueError:
+        raise InvalidJalaliDate(f"no such Jalali day: {text!r}") from None
+
+
+def format_date(moment: dt.date | dt.datetime | None) -> str:
+    """۱۴۰۳/۱۲/۳۰ (Tehran date for datetimes)."""
+    if moment is None:
+        return ""
+    day = to_jalali(moment)
+    return to_persian_digits(f"{day.year:04d}/{day.month:02d}/{day.day:02d}")
+
+
+def format_long_date(moment: dt.date | dt.datetime | None) -> str:
+    """۳۰ اسفند ۱۴۰۳."""
+    if moment is None:
+        return ""
+    day = to_jalali(moment)
+    return to_persian_digits(f"{day.day} {MONTH_NAMES[day.month - 1]} {day.year}")
+
+
+def format_datetime(moment: dt.datetime | None) -> str:
+    """۱۴۰۳/۱۲/۳۰ ۱۴:۰۵ in Tehran time."""
+    if moment is None:
+        return ""
+    local = to_tehran(moment)
+    clock = to_persian_digits(local.strftime("%H:%M"))
+    return f"{format_date(local)} {clock}"
+
+
+def jalali_parts(moment: dt.date | dt.datetime) -> tuple[int, int, int]:
+    """(year, month, day) of the Jalali date, for speaking it."""
+    day = to_jalali(moment)
+    return day.year, day.month, day.day

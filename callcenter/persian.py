@@ -1,0 +1,121 @@
+"""One normalizer for everything a person types, says or is shown.
+
+Citizens and agents type with Persian, Arabic and Latin keyboard layouts, so
+the same word or number arrives in several spellings. Every input goes
+through normalize_text (free text) or normalize_digits / normalize_phone
+(numbers) before it is stored, compared or searched.
+"""
+
+from __future__ import annotations
+
+import re
+
+PERSIAN_DIGITS = "۰۱۲۳۴۵۶۷۸۹"
+ARABIC_INDIC_DIGITS = "٠١٢٣٤٥٦٧٨٩"
+ZWNJ = "\u200c"
+
+_TO_ASCII_DIGITS = str.maketrans(
+    PERSIAN_DIGITS + ARABIC_INDIC_DIGITS, "0123456789" * 2
+)
+_TO_PERSIAN_DIGITS = str.maketrans("0123456789", PERSIAN_DIGITS)
+
+# Arabic letters that Persian writes differently, and marks that only vary
+# the spelling (tatweel, harakat) and should not stop a search from matching.
+_LETTERS = str.maketrans(
+    {
+        "ي": "ی",
+        "ى": "ی",
+        "ك": "ک",
+        "ة": "ه",
+        "ـ": None,
+        "\u064b": None,
+        "\u064c": None,
+        "\u064d": None,
+        "\u064e": None,
+        "\u064f": None,
+        "\u0650": None,
+        "\u0651": None,
+        "\u0652": None,
+    }
+)
+
+# Other invisible joiners and marks that stand where a ZWNJ is meant.
+_ZWNJ_LIKE = re.compile("[\u200b\u200d\u200e\u200f\u00ad\ufeff]")
+_ZWNJ_RUNS = re.compile(ZWNJ + "{2,}")
+_ZWNJ_AT_SPACE = re.compile(rf"\s*{ZWNJ}\s*(?=\s)|(?<=\s){ZWNJ}")
+_SPACES = re.compile(r"[ \t\u00a0\u2009\u202f]+")
+
+
+def normalize_digits(text: str) -> str:
+    """Persian and Arabic-Indic digits to ASCII digits; nothing else."""
+    return text.translate(_TO_ASCII_DIGITS)
+
+
+def to_persian_digits(value: object) -> str:
+    """ASCII digits to Persian digits, for anything shown to a person."""
+    return str(value).translate(_TO_PERSIAN_DIGITS)
+
+
+def normalize_text(text: str | None) -> str:
+    """Canonical Persian spelling of free text for storage and search.
+
+    Arabic ye/kaf become Persian ones, stray joiners become one ZWNJ (and
+    none next to a space), digits become ASCII and runs of spaces collapse.
+    """
+    if not text:
+        return ""
+    text = text.translate(_LETTERS)
+    text = normalize_digits(text)
+    text = _ZWNJ_LIKE.sub(ZWNJ, text)
+    text = _ZWNJ_RUNS.sub(ZWNJ, text)
+    text = _ZWNJ_AT_SPACE.sub("", text)
+    text = _SPACES.sub(" ", text)
+    return text.strip().strip(ZWNJ)
+
+
+class InvalidPhoneNumber(ValueError):
+    """The text is not a phone number this product can call back."""
+
+
+def normalize_phone(text: str | None) -> str:
+    """A phone number in the national form, e.g. 09120000000.
+
+    Accepts Persian or Arabic-Indic digits, spaces, dashes, parentheses and
+    the forms +98..., 0098... and 98... (mobile without the leading zero).
+    Raises InvalidPhoneNumber for anything else, so callers can show why.
+    """
+    if text is None:
+        raise InvalidPhoneNumber("no phone number")
+
+    digits = normalize_digits(text.strip())
+    digits = re.sub(r"[\s\-().]", "", digits)
+    if digits.startswith("+"):
+        digits = "00" + digits[1:]
+    if not digits.isascii() or not digits.isdigit():
+        raise InvalidPhoneNumber(f"not a phone number: {text!r}")
+
+    if digits.startswith("0098"):
+        digits = "0" + digits[4:]
+    elif digits.startswith("98") and len(digits) == 12:
+        digits = "0" + digits[2:]
+    elif digits.startswith("9") and len(digits) == 10:
+        digits = "0" + digits
+
+    if not 4 <= len(digits) <= 15:
+        raise InvalidPhoneNumber(f"not a phone number: {text!r}")
+    return digits
+
+
+def phone_or_none(text: str | None) -> str | None:
+    """normalize_phone for caller ids, which may be empty or 'anonymous'."""
+    try:
+        return normalize_phone(text)
+    except InvalidPhoneNumber:
+        return None
+
+
+def mask_phone(phone: str | None) -> str:
+    """A phone number fit for INFO logs: only the last four digits."""
+    if not phone:
+        return "-"
+    return "*" * max(len(phone) - 4, 0) + phone[-4:]

@@ -1,0 +1,1 @@
+"""The Persian IVR: AGI protocol, menu engine, call flows and prompts."""

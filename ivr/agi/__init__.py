@@ -1,0 +1,1 @@
+"""Asterisk Gateway Interface: replies, channels, the FastAGI server."""

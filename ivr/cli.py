@@ -1,0 +1,3 @@
+"""Commands of this area for the `callcenter` CLI."""
+
+commands = []

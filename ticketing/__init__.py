@@ -1,0 +1,1 @@
+"""Tickets, calls and the service catalogue: models and the services on them."""
