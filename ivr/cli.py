@@ -1,3 +1,5 @@
-"""Commands of this area for the `callcenter` CLI."""
+"""Commands of the IVR for the `callcenter` CLI."""
 
-commands = []
+from ivr.agi.cli import commands as agi_commands
+
+commands = [*agi_commands]
