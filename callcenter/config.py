@@ -47,6 +47,9 @@ class Settings:
     # The FastAGI server; the dialplan calls AGI(agi://host:port/<flow>).
     agi_host: str = "127.0.0.1"
     agi_port: int = 4573
+    # The callable that serves each AGI call ("module:attribute"), used by
+    # the FastAGI server and agi_scripts/ivr.py; tests point it at their own.
+    agi_handler: str = "ivr.flows:dispatch"
 
     # Asterisk Manager Interface, for placing calls (demo, callbacks).
     ami_host: str = "127.0.0.1"
