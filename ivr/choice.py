@@ -1,0 +1,83 @@
+"""The one place where the IVR waits for a caller's choice.
+
+Every menu asks through ask(): prompts are played with the valid keys as
+escape digits, then the IVR waits for one key. `*` plays the prompts again,
+`0` reaches the operator from anywhere, and a timeout or a wrong key earns a
+Persian prompt and another try. Speech recognition (roadmap 1) will listen
+here too, matching the node's phrases; nothing else needs to change.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from ivr.call import CallContext
+
+REPEAT_KEY = "*"
+OPERATOR_KEY = "0"
+
+
+@dataclass(frozen=True)
+class Choice:
+    """What the caller chose: a key of the menu, the operator, or nothing
+    after the last retry (exhausted)."""
+
+    kind: Literal["key", "operator", "exhausted"]
+    key: str = ""
+
+
+def ask(
+    call: CallContext,
+    prompts: list[str],
+    valid_keys: str,
+    timeout: int | None = None,
+    *,
+    intro: list[str] | None = None,
+    retries: int | None = None,
+    invalid_prompt: str = "menu/invalid",
+    timeout_prompt: str = "menu/timeout",
+) -> Choice:
+    """Play prompts and read one key, retrying on timeouts and wrong keys.
+
+    timeout is in seconds; timeout and retries default to the settings.
+    `*` repeats without using up a try. intro is played once, before the
+    prompts of the first try (a greeting).
+    """
+    timeout = timeout or call.settings.menu_timeout_seconds
+    retries = retries or call.settings.menu_retries
+    escape = "".join(sorted(set(valid_keys) | {REPEAT_KEY, OPERATOR_KEY}))
+
+    tries = 0
+    notice = ""
+    while tries < retries:
+        if notice:
+            call.play(notice)
+
+        key = call.play_all([*(intro or []), *prompts], escape)
+        intro = None
+        if not key:
+            key = call.channel.wait_for_digit(timeout * 1000)
+
+        if not key:
+            call.step("timeout", str(timeout))
+            notice = timeout_prompt
+            tries += 1
+            continue
+
+        call.step("key", key)
+        if key in valid_keys and key != REPEAT_KEY:
+            return Choice("key", key)
+        if key == REPEAT_KEY:
+            notice = ""
+            continue
+        if key == OPERATOR_KEY:
+            return Choice("operator", key)
+
+        call.step("invalid", key)
+        notice = invalid_prompt
+        tries += 1
+
+    # The last try ran out: the caller hears the reason before moving on.
+    call.play(notice)
+    return Choice("exhausted")

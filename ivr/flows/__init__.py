@@ -1,0 +1,70 @@
+"""The call flows, one module each; the dialplan names them
+(AGI(agi://host/<name>)) and dispatch() runs the one a call asked for."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from callcenter.config import Settings
+from callcenter.logs import call_logger
+from ivr.agi.channel import Channel
+from ivr.call import CallContext, run_flow
+from ivr.flows import (
+    call_ended,
+    callback,
+    consultation,
+    leave_request,
+    main,
+    operator,
+    queue_exit,
+    service_info,
+    status_lookup,
+)
+from ivr.navigator import serve
+
+logger = logging.getLogger(__name__)
+
+Flow = Callable[[CallContext], str | None]
+
+# What a menu option's action runs; each returns the next menu node or None.
+ACTIONS: dict[str, Flow] = {
+    "service_info": service_info.run,
+    "consultation": consultation.run,
+    "status_lookup": status_lookup.run,
+    "leave_request": leave_request.run,
+    "operator": operator.run,
+    "callback": callback.run,
+}
+
+# The entries the dialplan may name. call_ended is apart: it runs on a
+# dead channel and only closes the call record.
+FLOWS: dict[str, Flow] = {
+    "main": main.run,
+    "queue_exit": queue_exit.run,
+    **ACTIONS,
+}
+
+
+def flow_name(channel: Channel) -> str:
+    """'main' from agi://host/main, /path/main.py or main?x=y."""
+    name = channel.script.split("?", 1)[0].rstrip("/").rsplit("/", 1)[-1]
+    return name.removesuffix(".py")
+
+
+def dispatch(channel: Channel, settings: Settings | None = None) -> None:
+    """Run the flow the call asked for; an unknown name gets the main menu."""
+    name = flow_name(channel)
+    if name == "call_ended":
+        call_ended.handle(channel, settings)
+        return
+
+    entry = FLOWS.get(name)
+    if entry is None:
+        # A dialplan typo should not leave a caller in silence.
+        call_logger(logger, channel.uniqueid).error(
+            "no flow named %r; running the main menu", name
+        )
+        entry = main.run
+
+    run_flow(channel, lambda call: serve(call, entry(call)), settings)

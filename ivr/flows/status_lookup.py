@@ -1,0 +1,126 @@
+"""Status of a request: the caller types a tracking code and hears its
+status and the Jalali date of the last change.
+
+A mistyped code is caught by its check digit. The status is read only to
+the phone number that filed the request, or to a caller who types that
+number's last four digits; settings.status_max_attempts tries per call
+(counted across the call's AGI sessions).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from callcenter.persian import normalize_digits
+from ivr.call import CallContext
+from ivr.speak import date_fragments
+from ticketing.models import CallOutcome
+
+CODE_DIGITS = 10
+
+
+@dataclass(frozen=True)
+class Found:
+    status: str
+    changed_at: datetime
+    verified_by_caller_id: bool
+    ticket_id: int
+
+
+def run(call: CallContext) -> str | None:
+    call.ensure_answered()
+    call.enter("status_lookup")
+    settings = call.settings
+
+    while call.status_attempts < settings.status_max_attempts:
+        call.status_attempts += 1
+        call.step("action", "status_attempt")
+
+        found = find_ticket(call)
+        if found is None or not verify_caller(call, found):
+            continue
+
+        read_status(call, found)
+        call.finish(CallOutcome.SELF_SERVED, "status_lookup")
+        return "after_status"
+
+    call.play("status/too_many_attempts")
+    if call.center_status().is_open:
+        from ivr.navigator import perform
+
+        return perform(call, "operator")
+    call.finish(CallOutcome.SELF_SERVED, "status_lookup: attempts used up")
+    call.goodbye()
+    return None
+
+
+def _read_digits(call: CallContext, prompt: str, max_digits: int) -> str:
+    call.step("prompt", prompt)
+    timeout_ms = call.settings.menu_timeout_seconds * 1000
+    typed = call.channel.get_data(call.sound(prompt), timeout_ms, max_digits)
+    # Asterisk adds "(timeout)" after the digits when the caller stopped.
+    return "".join(c for c in normalize_digits(typed) if c.isascii() and c.isdigit())
+
+
+def find_ticket(call: CallContext) -> Found | None:
+    """Read a code and find its ticket, or say what was wrong and give None."""
+    from ticketing.service import caller_may_hear_status, find_by_tracking_code
+    from ticketing.tracking import is_valid_tracking_code
+
+    # One more than the code, so the closing # ends the input.
+    code = _read_digits(call, "status/enter_code", CODE_DIGITS + 1)
+    if not code:
+        call.step("timeout", "status/enter_code")
+        call.play("status/no_code")
+        return None
+
+    call.step("key", code)
+    if not is_valid_tracking_code(code):
+        call.step("invalid", "check_digit")
+        call.play("status/code_wrong")
+        return None
+
+    with call.session() as session:
+        ticket = find_by_tracking_code(session, code)
+        if ticket is None:
+            call.step("invalid", "unknown_code")
+            call.play("status/unknown_code")
+            return None
+        return Found(
+            ticket.status,
+            ticket.status_changed_at,
+            caller_may_hear_status(ticket, call.caller_id),
+            ticket.id,
+        )
+
+
+def verify_caller(call: CallContext, found: Found) -> bool:
+    """Same number as the filer, or the last four digits of it typed."""
+    from ticketing.models import Ticket
+    from ticketing.service import caller_may_hear_status
+
+    if found.verified_by_caller_id:
+        call.step("action", "verified:caller_id")
+        return True
+
+    last_four = _read_digits(call, "status/enter_last_four", 4)
+    # The digits are part of a phone number: kept out of the call record.
+    call.step("key", "*" * len(last_four))
+    with call.session() as session:
+        ticket = session.get(Ticket, found.ticket_id)
+        allowed = caller_may_hear_status(ticket, call.caller_id, last_four)
+
+    if allowed:
+        call.step("action", "verified:last_four")
+        return True
+    call.step("invalid", "last_four")
+    call.play("status/verify_failed")
+    return False
+
+
+def read_status(call: CallContext, found: Found) -> None:
+    call.play("status/current")
+    call.play(f"status/{found.status}")
+    call.play("status/changed_on")
+    call.play_all(date_fragments(found.changed_at))

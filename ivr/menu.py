@@ -1,0 +1,260 @@
+"""The menu tree as data: a YAML file validated when the IVR starts.
+
+An admin edits ivr/menus/main.yaml; load_menu() checks it against the schema
+below and against the prompt catalogue, and a mistake stops start-up with a
+MenuError that names the file, the line and the problem.
+
+Each option carries, beside its key, the phrases a caller may say instead
+(per language), for the speech recognition that comes next (roadmap 1).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+KEYS = frozenset("0123456789*#")
+
+# What an option may do besides going to another node. Each action is a
+# flow in ivr/flows/ except repeat (play the node again) and goodbye.
+ACTIONS = (
+    "service_info",
+    "consultation",
+    "status_lookup",
+    "leave_request",
+    "operator",
+    "callback",
+    "repeat",
+    "goodbye",
+)
+Action = Literal[
+    "service_info",
+    "consultation",
+    "status_lookup",
+    "leave_request",
+    "operator",
+    "callback",
+    "repeat",
+    "goodbye",
+]
+
+
+class MenuError(Exception):
+    """The menu file cannot be used; the message names file:line and why."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Option(_Strict):
+    """One key of a node: go to another node or take an action."""
+
+    goto: str | None = None
+    action: Action | None = None
+    phrases: dict[str, list[str]] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _one_target(self) -> Option:
+        if (self.goto is None) == (self.action is None):
+            raise ValueError("an option needs exactly one of 'goto' or 'action'")
+        return self
+
+
+class AfterRetries(_Strict):
+    """Where a caller goes when the last retry ran out, instead of a drop."""
+
+    in_hours: Action = "operator"
+    out_of_hours: Action = "leave_request"
+
+
+class Node(_Strict):
+    id: str = ""
+    intro: list[str] = Field(default_factory=list)
+    prompts: list[str] = Field(min_length=1)
+    options: dict[str, Option] = Field(min_length=1)
+    timeout: int | None = Field(default=None, ge=1, le=60)
+    retries: int | None = Field(default=None, ge=1, le=10)
+    invalid_prompt: str = "menu/invalid"
+    timeout_prompt: str = "menu/timeout"
+    after_retries: AfterRetries = Field(default_factory=AfterRetries)
+
+    @field_validator("options", mode="before")
+    @classmethod
+    def _keys_as_text(cls, value: Any) -> Any:
+        # YAML reads an unquoted 1 as a number; a key is a key either way.
+        if isinstance(value, dict):
+            return {str(key): option for key, option in value.items()}
+        return value
+
+    @field_validator("options")
+    @classmethod
+    def _known_keys(cls, value: dict[str, Option]) -> dict[str, Option]:
+        for key in value:
+            if key not in KEYS:
+                raise ValueError(f"{key!r} is not a telephone key (0-9, * or #)")
+        return value
+
+    @property
+    def keys(self) -> str:
+        return "".join(sorted(self.options))
+
+    def all_prompts(self) -> list[str]:
+        return [*self.intro, *self.prompts, self.invalid_prompt, self.timeout_prompt]
+
+
+class Menu(_Strict):
+    start: str = "main"
+    nodes: dict[str, Node] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _name_nodes(self) -> Menu:
+        for node_id, node in self.nodes.items():
+            if not node.id:
+                object.__setattr__(node, "id", node_id)
+        return self
+
+    def node(self, node_id: str) -> Node:
+        return self.nodes[node_id]
+
+
+# Reading and locating errors -----------------------------------------------
+
+
+def _line_of(root: yaml.Node | None, location: tuple) -> int | None:
+    """The 1-based line of the deepest YAML node the error location reaches."""
+    if root is None:
+        return None
+
+    current = root
+    line = current.start_mark.line + 1
+    for part in location:
+        found = None
+        if isinstance(current, yaml.MappingNode):
+            for key_node, value_node in current.value:
+                if str(key_node.value) == str(part):
+                    found = value_node
+                    break
+        elif (
+            isinstance(current, yaml.SequenceNode)
+            and isinstance(part, int)
+            and 0 <= part < len(current.value)
+        ):
+            found = current.value[part]
+        if found is None:
+            # Parts like a union branch name are pydantic's, not the file's.
+            continue
+        current = found
+        line = current.start_mark.line + 1
+    return line
+
+
+def _where(path: Path, root: yaml.Node | None, location: tuple) -> str:
+    line = _line_of(root, location)
+    return f"{path}:{line}" if line else str(path)
+
+
+def _describe(location: tuple) -> str:
+    return ".".join(str(part) for part in location if not _is_pydantic(part))
+
+
+def _is_pydantic(part: object) -> bool:
+    return isinstance(part, str) and ("[" in part or part.startswith("function-"))
+
+
+def load_menu(path: str | Path, prompt_names: set[str] | None = None) -> Menu:
+    """Read, validate and cross-check the menu file.
+
+    prompt_names is the prompt catalogue's names; None reads the catalogue
+    named in the settings.
+    """
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as error:
+        raise MenuError(f"{path}: cannot read: {error.strerror}") from None
+
+    try:
+        root = yaml.compose(text)
+        data = yaml.safe_load(text)
+    except yaml.MarkedYAMLError as error:
+        mark = error.problem_mark or error.context_mark
+        line = f":{mark.line + 1}" if mark else ""
+        raise MenuError(f"{path}{line}: not valid YAML: {error.problem}") from None
+
+    if not isinstance(data, dict):
+        raise MenuError(f"{path}:1: the menu file must be a mapping with 'nodes'")
+
+    try:
+        menu = Menu.model_validate(data)
+    except ValidationError as error:
+        first = error.errors()[0]
+        where = _where(path, root, first["loc"])
+        field = _describe(first["loc"]) or "menu"
+        raise MenuError(f"{where}: {field}: {first['msg']}") from None
+
+    _check_references(menu, path, root, prompt_names)
+    return menu
+
+
+def _check_references(
+    menu: Menu, path: Path, root: yaml.Node | None, prompt_names: set[str] | None
+) -> None:
+    if menu.start not in menu.nodes:
+        where = _where(path, root, ("start",))
+        raise MenuError(f"{where}: start: no node named {menu.start!r}")
+
+    for node_id, node in menu.nodes.items():
+        for key, option in node.options.items():
+            if option.goto is not None and option.goto not in menu.nodes:
+                where = _where(path, root, ("nodes", node_id, "options", key))
+                raise MenuError(
+                    f"{where}: nodes.{node_id}.options.{key}: goto names "
+                    f"no node {option.goto!r}"
+                )
+
+    if prompt_names is None:
+        from ivr.prompts import load_prompt_texts
+
+        prompt_names = set(load_prompt_texts())
+
+    for node_id, node in menu.nodes.items():
+        for field in ("intro", "prompts", "invalid_prompt", "timeout_prompt"):
+            value = getattr(node, field)
+            names = value if isinstance(value, list) else [value]
+            for index, name in enumerate(names):
+                if name in prompt_names:
+                    continue
+                location = ("nodes", node_id, field)
+                if isinstance(value, list):
+                    location += (index,)
+                where = _where(path, root, location)
+                raise MenuError(
+                    f"{where}: nodes.{node_id}.{field}: prompt {name!r} is not "
+                    "in the prompt catalogue"
+                )
+
+
+_cache: dict[tuple[str, float], Menu] = {}
+
+
+def get_menu(settings) -> Menu:
+    """The configured menu, read again only when the file changed."""
+    path = settings.path(settings.menu_file)
+    key = (str(path), path.stat().st_mtime)
+    menu = _cache.get(key)
+    if menu is None:
+        menu = load_menu(path)
+        _cache.clear()
+        _cache[key] = menu
+    return menu

@@ -1,0 +1,225 @@
+"""Turn the prompt catalogue into WAV files Asterisk plays as they are.
+
+Each prompt becomes <sounds_path>/<name>.wav, 8 kHz 16-bit mono, spoken by
+espeak-ng's Persian voice and converted by sox. Beside it, <name>.wav.sha256
+keeps a hash of what it was made from, so an unchanged prompt is not made
+again. A file named <name>.<ext> in recorded_prompts_dir (a real voice)
+replaces the generated one, converted to the same format. Generated prompts
+are placeholders until a center records its own.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from callcenter.config import Settings
+from callcenter.persian import normalize_text
+from ivr.prompts import load_prompt_texts
+
+logger = logging.getLogger(__name__)
+
+VOICE = "fa"
+_NAME = re.compile(r"^[A-Za-z0-9_\-]+(/[A-Za-z0-9_\-]+)*$")
+# How a key is said in a service's menu prompt.
+_KEY_WORDS = {
+    "0": "صفر",
+    "1": "یک",
+    "2": "دو",
+    "3": "سه",
+    "4": "چهار",
+    "5": "پنج",
+    "6": "شش",
+    "7": "هفت",
+    "8": "هشت",
+    "9": "نه",
+}
+
+
+class PromptBuildError(Exception):
+    """A prompt could not be made; the message says which and why."""
+
+
+@dataclass
+class BuildReport:
+    built: list[str] = field(default_factory=list)
+    recorded: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+
+
+def service_prompt_texts(services: Iterable) -> dict[str, str]:
+    """service/<code>/{menu,hours,documents,online} for catalogue services.
+
+    services are Service rows or mappings with the same fields.
+    """
+
+    def read(service, name: str) -> str:
+        if isinstance(service, dict):
+            return str(service.get(name) or "")
+        return str(getattr(service, name, "") or "")
+
+    texts = {}
+    for service in services:
+        code, name = read(service, "code"), read(service, "name")
+        key_word = _KEY_WORDS.get(read(service, "menu_key"), read(service, "menu_key"))
+        hours = read(service, "office_hours") or "ساعات مراجعه اعلام نشده است."
+        documents = read(service, "required_documents") or "مدرک خاصی لازم نیست."
+        online = read(service, "online_service") or (
+            "این خدمت به صورت اینترنتی ارائه نمی‌شود."
+        )
+
+        base = f"service/{code}"
+        texts[f"{base}/menu"] = f"برای {name}، کلید {key_word} را بزنید."
+        texts[f"{base}/hours"] = f"ساعات مراجعه برای {name}: {hours}"
+        texts[f"{base}/documents"] = f"مدارک لازم: {documents}"
+        texts[f"{base}/online"] = f"انجام اینترنتی: {online}"
+    return {name: normalize_text(text) for name, text in texts.items()}
+
+
+def _catalogue_services(settings: Settings) -> list[dict]:
+    from ticketing.catalogue import active_services
+    from ticketing.db import session_scope
+
+    with session_scope(settings.sqlalchemy_url) as session:
+        return [
+            {
+                "code": service.code,
+                "name": service.name,
+                "menu_key": service.menu_key,
+                "office_hours": service.office_hours,
+                "required_documents": service.required_documents,
+                "online_service": service.online_service,
+            }
+            for service in active_services(session)
+        ]
+
+
+def build_prompts(
+    settings: Settings,
+    catalogue_services: Iterable | None = None,
+    *,
+    only: Iterable[str] | None = None,
+) -> BuildReport:
+    """Make every prompt's WAV that is missing or out of date.
+
+    catalogue_services None reads the active services from the database;
+    only limits the build to the named prompts.
+    """
+    for tool in ("espeak-ng", "sox"):
+        if shutil.which(tool) is None:
+            raise PromptBuildError(f"{tool} is not installed (apt install {tool})")
+
+    texts = load_prompt_texts(settings.path(settings.prompt_text_file))
+    if catalogue_services is None:
+        catalogue_services = _catalogue_services(settings)
+    texts.update(service_prompt_texts(catalogue_services))
+    if only is not None:
+        wanted = set(only)
+        unknown = wanted - set(texts)
+        if unknown:
+            raise PromptBuildError(f"no such prompts: {', '.join(sorted(unknown))}")
+        texts = {name: text for name, text in texts.items() if name in wanted}
+
+    for name in texts:
+        if not _NAME.match(name):
+            raise PromptBuildError(f"prompt name {name!r} is not a safe file name")
+
+    target_dir = settings.sounds_path
+    recorded_dir = settings.path(settings.recorded_prompts_dir)
+    report = BuildReport()
+
+    def make(item: tuple[str, str]) -> tuple[str, str]:
+        name, text = item
+        return name, _make_one(name, text, target_dir, recorded_dir)
+
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
+        for name, result in pool.map(make, sorted(texts.items())):
+            getattr(report, result).append(name)
+
+    logger.info(
+        "prompts: %d built, %d from recordings, %d unchanged, in %s",
+        len(report.built),
+        len(report.recorded),
+        len(report.unchanged),
+        target_dir,
+    )
+    return report
+
+
+def _recorded_file(recorded_dir: Path, name: str) -> Path | None:
+    folder = recorded_dir / Path(name).parent
+    if not folder.is_dir():
+        return None
+    stem = Path(name).name
+    for candidate in sorted(folder.iterdir()):
+        if candidate.is_file() and candidate.stem == stem:
+            return candidate
+    return None
+
+
+def _make_one(name: str, text: str, target_dir: Path, recorded_dir: Path) -> str:
+    """Build one prompt; return 'built', 'recorded' or 'unchanged'."""
+    target = target_dir / f"{name}.wav"
+    stamp = target_dir / f"{name}.wav.sha256"
+    recorded = _recorded_file(recorded_dir, name)
+
+    if recorded is not None:
+        source = "recorded:" + hashlib.sha256(recorded.read_bytes()).hexdigest()
+    else:
+        source = f"espeak-ng:{VOICE}:" + text
+    digest = hashlib.sha256(source.encode("utf-8")).hexdigest()
+
+    if target.exists() and stamp.exists() and stamp.read_text().strip() == digest:
+        return "unchanged"
+
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="prompt-") as scratch:
+        if recorded is not None:
+            spoken = recorded
+        else:
+            spoken = Path(scratch) / "spoken.wav"
+            _run(["espeak-ng", "-v", VOICE, "-w", str(spoken), "--stdin"], name, text)
+        converted = Path(scratch) / "out.wav"
+        _run(
+            [
+                "sox",
+                str(spoken),
+                "-r",
+                "8000",
+                "-b",
+                "16",
+                "-c",
+                "1",
+                "-e",
+                "signed-integer",
+                str(converted),
+            ],
+            name,
+        )
+        # Asterisk may be reading the old file: swap the new one in whole.
+        shutil.move(str(converted), str(target.with_suffix(".wav.new")))
+        os.replace(target.with_suffix(".wav.new"), target)
+
+    stamp.write_text(digest + "\n")
+    return "recorded" if recorded is not None else "built"
+
+
+def _run(command: list[str], name: str, stdin: str | None = None) -> None:
+    result = subprocess.run(
+        command,
+        input=stdin.encode("utf-8") if stdin is not None else None,
+        capture_output=True,
+        check=False,
+    )
+    if result.returncode != 0:
+        problem = result.stderr.decode("utf-8", "replace").strip()
+        raise PromptBuildError(f"prompt {name}: {command[0]} failed: {problem}")
