@@ -361,6 +361,19 @@ class AsteriskSandbox:
         self._unmount(self.root / "proc")
         self.release_lock()
 
+    def make_speech(self, text: str, name: str, voice: str = "fa") -> float:
+        """Synthesize text into sounds/<name>.wav (8 kHz mono), for a scripted
+        caller to Playback; returns its length in seconds."""
+        target = self.root / "usr/share/asterisk/sounds" / f"{name}.wav"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        raw = target.with_suffix(".espeak.wav")
+
+        _run(["espeak-ng", "-v", voice, "-s", "140", "-w", str(raw), text])
+        _run(["sox", str(raw), "-r", "8000", "-c", "1", "-b", "16", str(target)])
+        raw.unlink()
+        target.chmod(0o644)
+        return float(_run(["soxi", "-D", str(target)]).strip())
+
     def status(self) -> str:
         if not self.is_built():
             return f"{self.root}: not built"

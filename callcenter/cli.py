@@ -25,11 +25,17 @@ def main(log_level: str | None) -> None:
 
 
 def _register() -> None:
+    from callcenter.sandbox_cli import commands as sandbox_commands
     from ivr.cli import commands as ivr_commands
     from ticketing.cli import commands as ticketing_commands
     from web_console.cli import commands as web_commands
 
-    for command in (*ticketing_commands, *ivr_commands, *web_commands):
+    for command in (
+        *ticketing_commands,
+        *ivr_commands,
+        *web_commands,
+        *sandbox_commands,
+    ):
         main.add_command(command)
 
 

@@ -1,0 +1,154 @@
+"""`callcenter sandbox ...`: the real Asterisk used by the demo and e2e tests.
+
+start prints the environment the other commands need (the AMI secret is
+made fresh at each start); call places a call through AMI with a scripted
+caller (see tests/e2e/callers.conf for the script language).
+"""
+
+from __future__ import annotations
+
+import shlex
+import uuid
+from pathlib import Path
+
+import click
+
+from callcenter.ami import AmiClient, AmiError
+from callcenter.asterisk_sandbox import AsteriskSandbox, SandboxError, default_root
+from callcenter.config import PROJECT_ROOT, get_settings
+
+CALLERS_DIALPLAN = PROJECT_ROOT / "tests" / "e2e" / "callers.conf"
+REQUEST_SPEECH = (
+    "سلام. گواهی‌نامه‌ی من گم شده است. لطفا برای صدور المثنی با من تماس بگیرید."
+)
+
+
+def _sandbox(root: str | None, agi_server: str | None = None) -> AsteriskSandbox:
+    settings = get_settings()
+    agi = agi_server or f"{settings.agi_host}:{settings.agi_port}"
+    return AsteriskSandbox(root or default_root(), agi_server=agi)
+
+
+root_option = click.option(
+    "--root", default=None, help="Sandbox root (CALLCENTER_SANDBOX_ROOT)."
+)
+
+
+@click.group()
+def sandbox() -> None:
+    """A real Asterisk 22 in a Debian sid root, for tests and the demo."""
+
+
+@sandbox.command()
+@root_option
+def build(root: str | None) -> None:
+    """Debootstrap the root (about a minute); reuses an existing one."""
+    box = _sandbox(root)
+    try:
+        box.build()
+    except SandboxError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(box.status())
+
+
+@sandbox.command()
+@root_option
+@click.option("--agi-server", default=None, help="host:port of the FastAGI server.")
+@click.option(
+    "--extra-dialplan",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="Extra contexts; default: the scripted callers of tests/e2e.",
+)
+def start(root: str | None, agi_server: str | None, extra_dialplan: Path | None):
+    """Install deploy/asterisk/ and start Asterisk; prints the env to use."""
+    box = _sandbox(root, agi_server)
+    try:
+        box.start(extra_dialplan or CALLERS_DIALPLAN)
+    except SandboxError as error:
+        raise click.ClickException(str(error)) from None
+    finally:
+        # The lock guards only the start itself; the pid file guards the rest.
+        box.release_lock()
+
+    click.echo(box.status(), err=True)
+    for name, value in box.settings_environ().items():
+        click.echo(f"export {name}={shlex.quote(value)}")
+
+
+@sandbox.command()
+@root_option
+def stop(root: str | None) -> None:
+    """Stop the sandbox's Asterisk by its pid and unmount proc."""
+    box = _sandbox(root)
+    try:
+        box.stop()
+    except SandboxError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(box.status())
+
+
+@sandbox.command()
+@root_option
+def status(root: str | None) -> None:
+    """Say whether the root is built and Asterisk runs; exit 1 if not running."""
+    box = _sandbox(root)
+    click.echo(box.status())
+    if box.running_pid() is None:
+        raise SystemExit(1)
+
+
+@sandbox.command()
+@root_option
+@click.option("--caller-id", default="09121234567", show_default=True)
+@click.option(
+    "--script",
+    default="w2|d4|s|pcallcenter-test/request|d#|w8|h",
+    show_default=True,
+    help="Caller steps: wN wait, dKEYS send keys, s wait for silence, "
+    "pSOUND play, h hang up; separated by |.",
+)
+@click.option(
+    "--say",
+    default=REQUEST_SPEECH,
+    help="Persian text synthesized as callcenter-test/request for p steps.",
+)
+@click.option("--ivr-context", default="ivr", show_default=True)
+@click.option("--timeout", default=180, show_default=True, help="Seconds to wait.")
+def call(
+    root: str | None,
+    caller_id: str,
+    script: str,
+    say: str,
+    ivr_context: str,
+    timeout: int,
+) -> None:
+    """Place a call into the IVR whose caller follows a script."""
+    settings = get_settings()
+    box = _sandbox(root)
+    if box.running_pid() is None:
+        raise click.ClickException(f"{box.status()}; run: callcenter sandbox start")
+    if say:
+        try:
+            box.make_speech(say, "callcenter-test/request")
+        except SandboxError as error:
+            raise click.ClickException(str(error)) from None
+
+    uniqueid = f"sandbox-{uuid.uuid4().hex[:12]}"
+    try:
+        with AmiClient.from_settings(settings) as ami:
+            ivr_uniqueid = ami.originate_local(
+                ivr_context,
+                "sandbox-caller",
+                {"CALLER_SCRIPT": script},
+                caller_id,
+                uniqueid=uniqueid,
+            )
+            click.echo(f"call placed: IVR uniqueid {ivr_uniqueid}")
+            ami.wait_for_hangup(ivr_uniqueid, timeout)
+    except AmiError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"call {ivr_uniqueid} ended")
+
+
+commands = [sandbox]
