@@ -113,3 +113,45 @@ def jalali_parts(moment: dt.date | dt.datetime) -> tuple[int, int, int]:
     """(year, month, day) of the Jalali date, for speaking it."""
     day = to_jalali(moment)
     return day.year, day.month, day.day
+
+
+# The Iranian work week: Saturday to Wednesday (Python: Monday is 0).
+WORK_WEEKDAYS = frozenset({5, 6, 0, 1, 2})
+THURSDAY = 3
+
+
+def is_working_day(
+    day: dt.date,
+    holidays: frozenset[dt.date] | set[dt.date] = frozenset(),
+    *,
+    thursday_open: bool = False,
+) -> bool:
+    """Saturday to Wednesday (and Thursday if open), not a holiday."""
+    if day in holidays:
+        return False
+    return day.weekday() in WORK_WEEKDAYS or (
+        thursday_open and day.weekday() == THURSDAY
+    )
+
+
+def add_working_days(
+    start: dt.date,
+    days: int,
+    holidays: frozenset[dt.date] | set[dt.date] = frozenset(),
+    *,
+    thursday_open: bool = False,
+) -> dt.date:
+    """The day `days` working days after start (start itself for 0).
+
+    Gregorian dates in and out; the Jalali calendar only decides holidays,
+    which the caller passes (ticketing.hours reads them from the admin's file).
+    """
+    if days < 0:
+        raise ValueError("days must not be negative")
+
+    day = start
+    while days:
+        day += dt.timedelta(days=1)
+        if is_working_day(day, holidays, thursday_open=thursday_open):
+            days -= 1
+    return day

@@ -1,0 +1,238 @@
+"""Background work on rq: moving voice messages out of Asterisk's spool.
+
+The IVR makes the ticket and enqueues process_recording after its commit;
+the call does not wait for the file work. If Redis is down the ticket stays
+`pending` and `callcenter worker --requeue-pending` queues it again later.
+
+process_recording is safe to run twice: the file is copied to its place
+first, the row committed next, and the spool file removed last, so a crash
+between steps leaves something the next run finishes.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import subprocess
+import tempfile
+import wave
+from pathlib import Path
+
+import redis
+from rq import Queue, Retry, Worker
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from callcenter.config import Settings, get_settings
+from callcenter.jalali import to_tehran
+from ticketing.db import session_scope
+from ticketing.models import RecordingState, Ticket
+
+logger = logging.getLogger(__name__)
+
+# What Asterisk plays and the console serves: 8 kHz, 16-bit, mono PCM.
+SAMPLE_RATE = 8000
+SAMPLE_WIDTH = 2
+CHANNELS = 1
+SOX_TIMEOUT_SECONDS = 120
+REDIS_TIMEOUT_SECONDS = 3
+
+
+class RecordingError(Exception):
+    """A recording exists but cannot be read or converted."""
+
+
+def _redis(settings: Settings) -> redis.Redis:
+    return redis.Redis.from_url(
+        settings.redis_url,
+        socket_connect_timeout=REDIS_TIMEOUT_SECONDS,
+        socket_timeout=REDIS_TIMEOUT_SECONDS,
+    )
+
+
+# The job --------------------------------------------------------------------
+
+
+def spool_file(settings: Settings, ticket: Ticket) -> Path:
+    """Where this process finds the file Asterisk recorded for the ticket."""
+    name = Path(ticket.recording_spool_path).name
+    if not name.endswith(".wav"):
+        name += ".wav"
+    return settings.spool_local_path / name
+
+
+def archive_file(settings: Settings, ticket: Ticket) -> Path:
+    """recordings/<YYYY>/<MM>/<tracking code>.wav, by the Tehran creation date."""
+    created = to_tehran(ticket.created_at)
+    return (
+        settings.recordings_path
+        / f"{created.year:04d}"
+        / f"{created.month:02d}"
+        / f"{ticket.tracking_code}.wav"
+    )
+
+
+def _is_telephone_wav(path: Path) -> bool:
+    try:
+        with wave.open(str(path), "rb") as audio:
+            return (
+                audio.getnchannels() == CHANNELS
+                and audio.getsampwidth() == SAMPLE_WIDTH
+                and audio.getframerate() == SAMPLE_RATE
+                and audio.getcomptype() == "NONE"
+            )
+    except (wave.Error, EOFError):
+        return False
+
+
+def wav_seconds(path: Path) -> float:
+    try:
+        with wave.open(str(path), "rb") as audio:
+            return audio.getnframes() / audio.getframerate()
+    except (wave.Error, EOFError) as error:
+        raise RecordingError(f"{path}: not a readable WAV file: {error}") from None
+
+
+def _convert(source: Path, target: Path) -> None:
+    sox = shutil.which("sox")
+    if sox is None:
+        raise RecordingError("sox is not installed; cannot convert the recording")
+    command = [
+        sox,
+        str(source),
+        "-r", str(SAMPLE_RATE),
+        "-c", str(CHANNELS),
+        "-b", str(SAMPLE_WIDTH * 8),
+        "-e", "signed-integer",
+        "-t", "wav",
+        str(target),
+    ]  # fmt: skip
+    result = subprocess.run(
+        command, capture_output=True, text=True, timeout=SOX_TIMEOUT_SECONDS
+    )
+    if result.returncode != 0:
+        raise RecordingError(f"sox failed on {source}: {result.stderr.strip()}")
+
+
+def store_recording(source: Path, target: Path) -> float:
+    """Put source at target as telephone WAV (atomically); its length in s."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(
+        dir=target.parent, prefix=".incoming-", suffix=".wav"
+    )
+    os.close(handle)
+    temporary = Path(temporary)
+    try:
+        if _is_telephone_wav(source):
+            shutil.copyfile(source, temporary)
+        else:
+            _convert(source, temporary)
+        seconds = wav_seconds(temporary)
+        temporary.chmod(0o640)
+        os.replace(temporary, target)
+    finally:
+        temporary.unlink(missing_ok=True)
+    return seconds
+
+
+def process_recording(ticket_id: int) -> str:
+    """Move a ticket's voice message into the archive; returns its new state."""
+    settings = get_settings()
+    leftover: Path | None = None
+
+    with session_scope(settings.sqlalchemy_url) as session:
+        ticket = session.get(Ticket, ticket_id, with_for_update=True)
+        if ticket is None:
+            logger.warning("recording job: ticket %s does not exist", ticket_id)
+            return "no_ticket"
+
+        state = ticket.recording_state
+        if state == RecordingState.READY:
+            # Done before; only a spool file left by a crash may remain.
+            source = spool_file(settings, ticket)
+            if source.exists() and Path(ticket.recording_path).exists():
+                leftover = source
+        elif state not in (RecordingState.PENDING, RecordingState.MISSING):
+            return state
+        else:
+            state = _archive(session, settings, ticket)
+            if state == RecordingState.READY:
+                leftover = spool_file(settings, ticket)
+
+    # The row is committed; only now may the original go.
+    if leftover is not None:
+        leftover.unlink(missing_ok=True)
+    return state
+
+
+def _archive(session: Session, settings: Settings, ticket: Ticket) -> str:
+    source = spool_file(settings, ticket)
+    if not source.is_file():
+        logger.warning(
+            "ticket %s: recording %s not found; marked missing",
+            ticket.tracking_code,
+            source,
+        )
+        ticket.recording_state = RecordingState.MISSING
+        return ticket.recording_state
+
+    target = archive_file(settings, ticket)
+    seconds = store_recording(source, target)
+
+    ticket.recording_path = str(target)
+    ticket.recording_seconds = round(seconds, 2)
+    ticket.recording_state = RecordingState.READY
+    session.flush()
+    logger.info("ticket %s: recording stored, %.1f s", ticket.tracking_code, seconds)
+    return ticket.recording_state
+
+
+# Queueing -------------------------------------------------------------------
+
+
+def enqueue_recording(ticket_id: int, settings: Settings | None = None) -> str | None:
+    """Queue process_recording; the job id, or None if Redis is unreachable
+    (the ticket then stays pending for `worker --requeue-pending`)."""
+    settings = settings or get_settings()
+    connection = _redis(settings)
+    try:
+        job = Queue(settings.rq_queue, connection=connection).enqueue(
+            process_recording,
+            ticket_id,
+            retry=Retry(max=2),
+            description=f"recording of ticket {ticket_id}",
+        )
+    except redis.RedisError as error:
+        logger.warning(
+            "ticket %s: recording not queued, Redis unavailable (%s); left pending",
+            ticket_id,
+            error,
+        )
+        return None
+    finally:
+        connection.close()
+
+    logger.info("ticket %s: recording job %s queued", ticket_id, job.id)
+    return job.id
+
+
+def requeue_pending(session: Session, settings: Settings | None = None) -> int:
+    """Queue every ticket whose recording is still pending; how many were."""
+    ids = session.scalars(
+        select(Ticket.id)
+        .where(Ticket.recording_state == RecordingState.PENDING)
+        .order_by(Ticket.id)
+    ).all()
+    queued = sum(1 for ticket_id in ids if enqueue_recording(ticket_id, settings))
+    logger.info("requeued %d of %d pending recordings", queued, len(ids))
+    return queued
+
+
+def run_worker(settings: Settings, burst: bool = False) -> bool:
+    """Work the queue (until empty with burst); True if it ran any job."""
+    connection = redis.Redis.from_url(settings.redis_url)
+    queue = Queue(settings.rq_queue, connection=connection)
+    worker = Worker([queue], connection=connection)
+    logger.info("worker %s on queue %s", worker.name, settings.rq_queue)
+    return worker.work(burst=burst, logging_level=settings.log_level.upper())

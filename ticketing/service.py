@@ -1,0 +1,257 @@
+"""The ticket service: the one place where tickets are made and changed.
+
+The IVR, the web console and the CLI all come through here, so every text and
+phone number is normalized once, every status change passes the workflow, and
+every change leaves a history row. Functions flush but never commit.
+"""
+
+from __future__ import annotations
+
+import hmac
+import logging
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from callcenter.jalali import utc_now
+from callcenter.persian import (
+    InvalidPhoneNumber,
+    mask_phone,
+    normalize_digits,
+    normalize_phone,
+    normalize_text,
+    phone_or_none,
+)
+from ticketing.models import (
+    RecordingState,
+    Service,
+    Ticket,
+    TicketHistory,
+    TicketKind,
+    User,
+)
+from ticketing.tracking import (
+    is_valid_tracking_code,
+    new_tracking_code,
+    normalize_tracking_code,
+)
+from ticketing.workflow import TicketStatus, check_transition
+
+logger = logging.getLogger(__name__)
+
+# With 10^8 codes per leading digit a collision is rare; a run of them means
+# something is broken (for example a patched random source), not bad luck.
+TRACKING_CODE_ATTEMPTS = 8
+
+# History notes a person reads in the console.
+NOTE_VOICE_REQUEST = "درخواست با پیام صوتی در تلفن گویا ثبت شد"
+NOTE_CALLBACK = "درخواست تماس در تلفن گویا ثبت شد"
+
+
+class TicketError(ValueError):
+    """A ticket cannot be made or changed with the input given."""
+
+
+def _insert_with_tracking_code(session: Session, ticket: Ticket) -> Ticket:
+    """Add the ticket under a fresh tracking code, drawing again on collision."""
+    for attempt in range(1, TRACKING_CODE_ATTEMPTS + 1):
+        ticket.tracking_code = new_tracking_code()
+        try:
+            with session.begin_nested():
+                session.add(ticket)
+            return ticket
+        except IntegrityError:
+            taken = session.scalar(
+                select(Ticket.id).where(Ticket.tracking_code == ticket.tracking_code)
+            )
+            if taken is None:
+                raise
+            logger.warning("tracking code collision, attempt %d", attempt)
+    raise TicketError("no free tracking code found; check the random source")
+
+
+def _new_ticket(
+    session: Session,
+    *,
+    kind: TicketKind,
+    call_id: int | None,
+    caller_number: str | None,
+    note: str,
+    **fields,
+) -> Ticket:
+    now = utc_now()
+    ticket = Ticket(
+        kind=kind,
+        status=TicketStatus.NEW,
+        call_id=call_id,
+        caller_number=caller_number,
+        created_at=now,
+        status_changed_at=now,
+        **fields,
+    )
+    _insert_with_tracking_code(session, ticket)
+
+    ticket.history.append(
+        TicketHistory(at=now, from_status=None, to_status=TicketStatus.NEW, note=note)
+    )
+    session.flush()
+    logger.info(
+        "ticket %s created: %s from %s",
+        ticket.tracking_code,
+        kind.value,
+        mask_phone(caller_number),
+    )
+    return ticket
+
+
+def create_voice_request(
+    session: Session,
+    *,
+    call_id: int | None,
+    caller_number: str | None,
+    spool_path: str,
+    seconds: float,
+    service_id: int | None = None,
+) -> Ticket:
+    """A request left as a voice message; the recording job moves the file.
+
+    Enqueue the job (ticketing.jobs.enqueue_recording) after the commit, so
+    the worker finds the row.
+    """
+    if not spool_path:
+        raise TicketError("a voice request needs the recording's spool path")
+    if seconds is None or seconds < 0:
+        raise TicketError(f"recording length cannot be {seconds!r}")
+    if service_id is not None and session.get(Service, service_id) is None:
+        raise TicketError(f"no service with id {service_id}")
+
+    return _new_ticket(
+        session,
+        kind=TicketKind.VOICE_REQUEST,
+        call_id=call_id,
+        caller_number=phone_or_none(caller_number),
+        note=NOTE_VOICE_REQUEST,
+        service_id=service_id,
+        recording_spool_path=spool_path,
+        recording_seconds=float(seconds),
+        recording_state=RecordingState.PENDING,
+    )
+
+
+def create_callback_request(
+    session: Session, *, call_id: int | None, caller_number: str | None
+) -> Ticket:
+    """A request to be called back; it needs a number to call."""
+    try:
+        number = normalize_phone(caller_number)
+    except InvalidPhoneNumber as error:
+        raise TicketError(f"a callback needs a phone number: {error}") from None
+
+    return _new_ticket(
+        session,
+        kind=TicketKind.CALLBACK,
+        call_id=call_id,
+        caller_number=number,
+        note=NOTE_CALLBACK,
+        recording_state=RecordingState.NONE,
+    )
+
+
+def find_by_tracking_code(session: Session, code: str | None) -> Ticket | None:
+    """The ticket of a code as typed (any digits, separators); None if none.
+
+    A code failing its check digit is not looked up at all.
+    """
+    if not is_valid_tracking_code(code):
+        return None
+    code = normalize_tracking_code(code)
+    return session.scalar(select(Ticket).where(Ticket.tracking_code == code))
+
+
+def _lock(session: Session, ticket: Ticket) -> None:
+    # Two agents changing one ticket: the second one sees the first one's
+    # status before the workflow check, not the status its page showed.
+    if ticket in session and ticket.id is not None:
+        session.refresh(ticket, with_for_update=True)
+
+
+def change_status(
+    session: Session,
+    ticket: Ticket,
+    target: TicketStatus | str,
+    *,
+    user: User | None = None,
+    note: str = "",
+) -> TicketHistory:
+    """Move the ticket to target; IllegalTransition if the workflow forbids."""
+    _lock(session, ticket)
+    current = ticket.status
+    goal = check_transition(current, target)
+
+    now = utc_now()
+    entry = TicketHistory(
+        at=now,
+        from_status=current,
+        to_status=goal,
+        note=normalize_text(note),
+        user_id=user.id if user is not None else None,
+    )
+    ticket.history.append(entry)
+    ticket.status = goal
+    ticket.status_changed_at = now
+    session.flush()
+
+    logger.info(
+        "ticket %s: %s -> %s by %s",
+        ticket.tracking_code,
+        current,
+        goal.value,
+        user.username if user is not None else "system",
+    )
+    return entry
+
+
+def add_note(
+    session: Session, ticket: Ticket, note: str, user: User | None
+) -> TicketHistory:
+    """A note on the ticket without a status change."""
+    text = normalize_text(note)
+    if not text:
+        raise TicketError("the note is empty")
+
+    _lock(session, ticket)
+    entry = TicketHistory(
+        at=utc_now(),
+        from_status=ticket.status,
+        to_status=ticket.status,
+        note=text,
+        user_id=user.id if user is not None else None,
+    )
+    ticket.history.append(entry)
+    session.flush()
+    return entry
+
+
+def caller_may_hear_status(
+    ticket: Ticket, caller_id: str | None, last_four: str | None = None
+) -> bool:
+    """Whether the status may be read to this caller.
+
+    Yes when the call comes from the number that filed the ticket, or when
+    the caller typed the last four digits of that number.
+    """
+    filed_by = phone_or_none(ticket.caller_number)
+    if not filed_by:
+        return False
+
+    calling = phone_or_none(caller_id)
+    if calling is not None and hmac.compare_digest(calling, filed_by):
+        return True
+
+    if last_four is None:
+        return False
+    typed = normalize_digits(last_four).strip()
+    if len(typed) != 4 or not (typed.isascii() and typed.isdigit()):
+        return False
+    return hmac.compare_digest(typed, filed_by[-4:])
