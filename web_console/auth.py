@@ -1,0 +1,224 @@
+"""Logging in and out, and the role check every view carries.
+
+Roles nest: an agent works tickets, a supervisor also sees the calls, an
+admin also manages closures of the center. A view without a role mark is
+refused (default deny), so a new page cannot be left open by mistake.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import logging
+from urllib.parse import urlsplit
+
+from flask import (
+    Blueprint,
+    Flask,
+    abort,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_login import (
+    LoginManager,
+    UserMixin,
+    current_user,
+    login_user,
+    logout_user,
+)
+from flask_wtf import FlaskForm
+from wtforms import PasswordField, StringField
+from wtforms.validators import DataRequired, Length
+
+from callcenter.persian import normalize_text
+from ticketing import users as user_accounts
+from ticketing.models import Role, User
+from web_console.database import db_session
+
+logger = logging.getLogger(__name__)
+
+blueprint = Blueprint("auth", __name__)
+login_manager = LoginManager()
+
+ROLE_RANK = {Role.AGENT: 1, Role.SUPERVISOR: 2, Role.ADMIN: 3}
+
+ROLE_LABELS = {
+    Role.AGENT: "کارشناس",
+    Role.SUPERVISOR: "سرپرست",
+    Role.ADMIN: "مدیر سامانه",
+}
+
+# Endpoints anyone may reach; every other view must carry a role mark.
+PUBLIC_ENDPOINTS = frozenset({"auth.login", "static"})
+
+# One message for an unknown user, a wrong password and a disabled
+# account, so the form does not tell which usernames exist.
+LOGIN_FAILED = "نام کاربری یا گذرواژه نادرست است."
+
+
+class ConsoleUser(UserMixin):
+    """The logged-in person, as the views need them (not a database row)."""
+
+    def __init__(self, row: User):
+        self.user_id = row.id
+        self.username = row.username
+        self.full_name = row.full_name or row.username
+        self.role = Role(row.role)
+        self._session_id = session_id_for(row)
+
+    def get_id(self) -> str:
+        return self._session_id
+
+    def has_role(self, role: Role) -> bool:
+        return ROLE_RANK[self.role] >= ROLE_RANK[Role(role)]
+
+    @property
+    def role_label(self) -> str:
+        return ROLE_LABELS[self.role]
+
+
+def session_id_for(row: User) -> str:
+    """The id kept in the session cookie: the user id and a fingerprint of
+    the password hash, so a password change ends every older login."""
+    fingerprint = hashlib.sha256(row.password_hash.encode()).hexdigest()[:16]
+    return f"{row.id}:{fingerprint}"
+
+
+def role_required(role: Role):
+    """Let only logged-in users of at least this role reach the view."""
+
+    def decorate(view):
+        @functools.wraps(view)
+        def guarded(*args, **kwargs):
+            if not current_user.is_authenticated:
+                return login_manager.unauthorized()
+            if not current_user.has_role(role):
+                logger.warning(
+                    "access: %s (%s) refused %s",
+                    current_user.username,
+                    current_user.role,
+                    request.path,
+                )
+                abort(403)
+            return view(*args, **kwargs)
+
+        guarded.required_role = Role(role)
+        return guarded
+
+    return decorate
+
+
+def init_app(app: Flask) -> None:
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "برای دیدن این صفحه وارد شوید."
+    login_manager.login_message_category = "info"
+    login_manager.session_protection = "basic"
+    login_manager.unauthorized_handler(_unauthorized)
+    app.before_request(_deny_unmarked_views)
+
+
+def _unauthorized():
+    """JSON for the feed's poller, a redirect to the login page otherwise."""
+    if request.accept_mimetypes.best == "application/json":
+        return jsonify(error="نشست شما تمام شده است؛ دوباره وارد شوید."), 401
+
+    flash(login_manager.login_message, "info")
+    next_page = None
+    if request.method == "GET":
+        next_page = request.full_path if request.query_string else request.path
+    return redirect(url_for("auth.login", next=next_page))
+
+
+@login_manager.user_loader
+def _load_user(session_id: str) -> ConsoleUser | None:
+    user_id, _, _ = session_id.partition(":")
+    if not user_id.isascii() or not user_id.isdigit():
+        return None
+
+    row = db_session().get(User, int(user_id))
+    if row is None or not row.active or session_id_for(row) != session_id:
+        return None
+    return ConsoleUser(row)
+
+
+def _deny_unmarked_views():
+    endpoint = request.endpoint
+    if endpoint is None or endpoint in PUBLIC_ENDPOINTS:
+        return None
+
+    view = current_app.view_functions.get(endpoint)
+    if getattr(view, "required_role", None) is None:
+        logger.error("access: view %s has no role check; refused", endpoint)
+        abort(403)
+    return None
+
+
+class LoginForm(FlaskForm):
+    username = StringField(
+        "نام کاربری",
+        validators=[
+            DataRequired("نام کاربری را وارد کنید."),
+            Length(max=64, message="نام کاربری بیش از اندازه بلند است."),
+        ],
+    )
+    password = PasswordField(
+        "گذرواژه",
+        validators=[
+            DataRequired("گذرواژه را وارد کنید."),
+            Length(max=200, message="گذرواژه بیش از اندازه بلند است."),
+        ],
+    )
+
+
+def _safe_next(target: str | None) -> str | None:
+    """A redirect target only if it stays on this site."""
+    if not target or not target.startswith("/") or target.startswith("//"):
+        return None
+    if "\\" in target:
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
+        return None
+    return target
+
+
+@blueprint.route("/login", methods=["GET", "POST"])
+def login():
+    if current_user.is_authenticated:
+        return redirect(url_for("tickets.index"))
+
+    form = LoginForm()
+    error = None
+    if form.validate_on_submit():
+        username = normalize_text(form.username.data)
+        row = user_accounts.authenticate(db_session(), username, form.password.data)
+
+        if row is None or not row.active:
+            logger.info("login: failed for %r", username)
+            error = LOGIN_FAILED
+        else:
+            session.clear()
+            login_user(ConsoleUser(row))
+            logger.info("login: %s (%s)", row.username, row.role)
+            next_page = _safe_next(request.args.get("next"))
+            return redirect(next_page or url_for("tickets.index"))
+
+    status = 401 if error else 200
+    return render_template("auth/login.html", form=form, error=error), status
+
+
+@blueprint.route("/logout", methods=["POST"])
+@role_required(Role.AGENT)
+def logout():
+    logger.info("logout: %s", current_user.username)
+    logout_user()
+    session.clear()
+    flash("از سامانه خارج شدید.", "info")
+    return redirect(url_for("auth.login"))
