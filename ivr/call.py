@@ -20,6 +20,9 @@ from callcenter.logs import call_logger
 from callcenter.persian import mask_phone, phone_or_none
 from ivr.agi.channel import Channel
 from ivr.agi.errors import AgiError, ChannelHungUp
+from ticketing.calls import add_steps, end_call, start_call
+from ticketing.db import session_scope
+from ticketing.hours import center_status
 from ticketing.models import CallOutcome
 
 logger = logging.getLogger(__name__)
@@ -27,6 +30,11 @@ logger = logging.getLogger(__name__)
 # Channel variables the dialplan reads after the AGI returns.
 VAR_NEXT = "IVR_NEXT"
 VAR_QUEUE = "IVR_QUEUE"
+
+
+def now():
+    """The current time for business-hours decisions; tests replace it."""
+    return utc_now()
 
 
 class CallContext:
@@ -52,13 +60,15 @@ class CallContext:
         self.record_count = record_count
         self.status_attempts = status_attempts
         self._steps: list[tuple] = []
+        self._answered = False
+        # Nodes whose intro (a greeting) was heard: it is said once a call.
+        self.intros_heard: set[str] = set()
 
     # Opening ------------------------------------------------------------------
 
     @classmethod
     def start(cls, channel: Channel, settings: Settings | None = None) -> CallContext:
         """Open (or resume, same uniqueid) the call record."""
-        from ticketing.calls import start_call
 
         settings = settings or get_settings()
         with _session(settings) as session:
@@ -108,7 +118,6 @@ class CallContext:
     def flush(self) -> None:
         if not self._steps or self.call_id is None:
             return
-        from ticketing.calls import add_steps
 
         steps, self._steps = self._steps, []
         try:
@@ -139,8 +148,11 @@ class CallContext:
         return ""
 
     def ensure_answered(self) -> None:
-        # ANSWER on a channel that is already up is a harmless no-op.
-        self.channel.answer()
+        # Once per AGI session; on a channel that is already up (back from
+        # a queue) ANSWER is a harmless no-op.
+        if not self._answered:
+            self.channel.answer()
+            self._answered = True
 
     def hand_off(self, queue: str) -> None:
         """Send the call to an Asterisk queue; the dialplan runs Queue()."""
@@ -161,10 +173,9 @@ class CallContext:
 
     def center_status(self):
         """Whether the center is open now, and why not (ticketing.hours)."""
-        from ticketing.hours import center_status
 
         with self.session() as session:
-            return center_status(session, self.settings)
+            return center_status(session, self.settings, now())
 
     # Closing ------------------------------------------------------------------
 
@@ -179,7 +190,6 @@ class CallContext:
 
     def close(self) -> None:
         """Write the remaining steps and the outcome; never raises."""
-        from ticketing.calls import end_call
 
         outcome, detail = self.final_outcome()
         if self.channel.hung_up:
@@ -197,8 +207,6 @@ class CallContext:
 
 @contextmanager
 def _session(settings: Settings):
-    from ticketing.db import session_scope
-
     with session_scope(settings.sqlalchemy_url) as session:
         yield session
 

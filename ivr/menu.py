@@ -140,10 +140,12 @@ def _line_of(root: yaml.Node | None, location: tuple) -> int | None:
     line = current.start_mark.line + 1
     for part in location:
         found = None
+        found_line = None
         if isinstance(current, yaml.MappingNode):
             for key_node, value_node in current.value:
                 if str(key_node.value) == str(part):
-                    found = value_node
+                    # The key's line: where a reader looks for "nodes.main".
+                    found, found_line = value_node, key_node.start_mark.line + 1
                     break
         elif (
             isinstance(current, yaml.SequenceNode)
@@ -155,7 +157,7 @@ def _line_of(root: yaml.Node | None, location: tuple) -> int | None:
             # Parts like a union branch name are pydantic's, not the file's.
             continue
         current = found
-        line = current.start_mark.line + 1
+        line = found_line or current.start_mark.line + 1
     return line
 
 

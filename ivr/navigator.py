@@ -17,12 +17,14 @@ def navigate(call: CallContext, node_id: str) -> str:
     while True:
         node = menu.node(node_id)
         call.enter(node.id)
+        intro = [] if node.id in call.intros_heard else node.intro
+        call.intros_heard.add(node.id)
         choice = ask(
             call,
             node.prompts,
             node.keys,
             node.timeout,
-            intro=node.intro,
+            intro=intro,
             retries=node.retries,
             invalid_prompt=node.invalid_prompt,
             timeout_prompt=node.timeout_prompt,

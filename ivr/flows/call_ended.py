@@ -18,15 +18,14 @@ from callcenter.jalali import utc_now
 from callcenter.logs import call_logger
 from callcenter.persian import phone_or_none
 from ivr.agi.channel import Channel
+from ticketing.calls import add_steps, end_call, get_call, start_call
+from ticketing.db import session_scope
 from ticketing.models import CallOutcome
 
 logger = logging.getLogger(__name__)
 
 
 def handle(channel: Channel, settings: Settings | None = None) -> None:
-    from ticketing.calls import add_steps, end_call, get_call, start_call
-    from ticketing.db import session_scope
-
     settings = settings or get_settings()
     log = call_logger(logger, channel.uniqueid)
     now = utc_now()

@@ -5,19 +5,17 @@ call, so the caller is asked to leave a voice request instead."""
 from __future__ import annotations
 
 from ivr.call import CallContext
+from ivr.flows import leave_request
 from ivr.speak import digit_fragments
 from ticketing.models import CallOutcome
+from ticketing.service import create_callback_request
 
 
 def run(call: CallContext) -> str | None:
-    from ticketing.service import create_callback_request
-
     call.ensure_answered()
     call.enter("callback")
     if not call.caller_id:
         call.play("callback/no_number")
-        from ivr.flows import leave_request
-
         return leave_request.run(call)
 
     with call.session() as session:

@@ -9,8 +9,11 @@ from __future__ import annotations
 from ivr.agi.channel import Recording
 from ivr.agi.errors import ChannelHungUp
 from ivr.call import CallContext
+from ivr.navigator import perform
 from ivr.speak import digit_fragments
+from ticketing.jobs import enqueue_recording
 from ticketing.models import CallOutcome
+from ticketing.service import create_voice_request
 
 
 def run(call: CallContext) -> str | None:
@@ -38,8 +41,6 @@ def run(call: CallContext) -> str | None:
     call.play("request/failed")
     call.finish(CallOutcome.ABANDONED, "leave_request: nothing recorded")
     if call.center_status().is_open:
-        from ivr.navigator import perform
-
         return perform(call, "operator")
     call.goodbye()
     return None
@@ -65,8 +66,6 @@ def record(call: CallContext) -> Recording:
 
 def create_ticket(call: CallContext, recording: Recording) -> str:
     """The ticket for a recording; the worker moves the audio afterwards."""
-    from ticketing.jobs import enqueue_recording
-    from ticketing.service import create_voice_request
 
     with call.session() as session:
         ticket = create_voice_request(

@@ -13,14 +13,13 @@ from ivr.call import CallContext
 from ivr.choice import ask
 from ivr.menu import AfterRetries
 from ivr.navigator import fallback_action, perform
+from ticketing.catalogue import active_services
 from ticketing.models import CallOutcome
 
 SERVICE_PROMPTS = ("menu", "hours", "documents", "online")
 
 
 def run(call: CallContext) -> str | None:
-    from ticketing.catalogue import active_services
-
     call.ensure_answered()
     call.enter("service_info")
     with call.session() as session:

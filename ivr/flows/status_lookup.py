@@ -14,8 +14,11 @@ from datetime import datetime
 
 from callcenter.persian import normalize_digits
 from ivr.call import CallContext
+from ivr.navigator import perform
 from ivr.speak import date_fragments
-from ticketing.models import CallOutcome
+from ticketing.models import CallOutcome, Ticket
+from ticketing.service import caller_may_hear_status, find_by_tracking_code
+from ticketing.tracking import is_valid_tracking_code
 
 CODE_DIGITS = 10
 
@@ -47,8 +50,6 @@ def run(call: CallContext) -> str | None:
 
     call.play("status/too_many_attempts")
     if call.center_status().is_open:
-        from ivr.navigator import perform
-
         return perform(call, "operator")
     call.finish(CallOutcome.SELF_SERVED, "status_lookup: attempts used up")
     call.goodbye()
@@ -65,8 +66,6 @@ def _read_digits(call: CallContext, prompt: str, max_digits: int) -> str:
 
 def find_ticket(call: CallContext) -> Found | None:
     """Read a code and find its ticket, or say what was wrong and give None."""
-    from ticketing.service import caller_may_hear_status, find_by_tracking_code
-    from ticketing.tracking import is_valid_tracking_code
 
     # One more than the code, so the closing # ends the input.
     code = _read_digits(call, "status/enter_code", CODE_DIGITS + 1)
@@ -97,8 +96,6 @@ def find_ticket(call: CallContext) -> Found | None:
 
 def verify_caller(call: CallContext, found: Found) -> bool:
     """Same number as the filer, or the last four digits of it typed."""
-    from ticketing.models import Ticket
-    from ticketing.service import caller_may_hear_status
 
     if found.verified_by_caller_id:
         call.step("action", "verified:caller_id")

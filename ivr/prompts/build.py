@@ -25,6 +25,8 @@ from pathlib import Path
 from callcenter.config import Settings
 from callcenter.persian import normalize_text
 from ivr.prompts import load_prompt_texts
+from ticketing.catalogue import active_services
+from ticketing.db import session_scope
 
 logger = logging.getLogger(__name__)
 
@@ -86,9 +88,6 @@ def service_prompt_texts(services: Iterable) -> dict[str, str]:
 
 
 def _catalogue_services(settings: Settings) -> list[dict]:
-    from ticketing.catalogue import active_services
-    from ticketing.db import session_scope
-
     with session_scope(settings.sqlalchemy_url) as session:
         return [
             {

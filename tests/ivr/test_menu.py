@@ -1,0 +1,121 @@
+"""The menu file: the shipped one loads, and a bad one names its line."""
+
+from __future__ import annotations
+
+import textwrap
+
+import pytest
+from click.testing import CliRunner
+
+from ivr.cli import menu as menu_command
+from ivr.menu import MenuError, load_menu
+from ivr.prompts import load_prompt_texts
+
+PROMPTS = {"main/greeting", "main/menu", "menu/invalid", "menu/timeout", "x/y"}
+
+GOOD = """\
+start: main
+nodes:
+  main:
+    intro: [main/greeting]
+    prompts: [main/menu]
+    options:
+      "1": {action: service_info, phrases: {fa: ["اطلاعات"]}}
+      "9": {goto: other}
+  other:
+    prompts: [x/y]
+    options:
+      "*": {action: repeat}
+"""
+
+
+def write(tmp_path, text: str):
+    path = tmp_path / "menu.yaml"
+    path.write_text(textwrap.dedent(text), encoding="utf-8")
+    return path
+
+
+def error_of(tmp_path, text: str) -> str:
+    with pytest.raises(MenuError) as caught:
+        load_menu(write(tmp_path, text), PROMPTS)
+    return str(caught.value)
+
+
+def test_shipped_menu_loads_against_the_shipped_catalogue():
+    menu = load_menu("ivr/menus/main.yaml", set(load_prompt_texts()))
+
+    main = menu.node(menu.start)
+    assert main.keys == "*01234"
+    assert main.options["2"].action == "consultation"
+    assert "اطلاعات خدمات" in main.options["1"].phrases["fa"]
+    assert main.after_retries.in_hours == "operator"
+    assert main.after_retries.out_of_hours == "leave_request"
+
+
+def test_good_menu_keeps_numbers_as_keys(tmp_path):
+    menu = load_menu(write(tmp_path, GOOD.replace('"9"', "9")), PROMPTS)
+    assert menu.node("main").options["9"].goto == "other"
+
+
+def test_unknown_action_names_its_line(tmp_path):
+    message = error_of(tmp_path, GOOD.replace("action: service_info", "action: fly"))
+    assert ":7:" in message
+    assert "nodes.main.options.1.action" in message
+
+
+def test_missing_prompts_names_the_node_line(tmp_path):
+    text = GOOD.replace("    prompts: [x/y]\n", "")
+    message = error_of(tmp_path, text)
+    assert ":9:" in message
+    assert "nodes.other.prompts" in message
+    assert "Field required" in message
+
+
+def test_goto_to_a_missing_node_names_the_option_line(tmp_path):
+    message = error_of(tmp_path, GOOD.replace("goto: other", "goto: nowhere"))
+    assert ":8:" in message
+    assert "'nowhere'" in message
+
+
+def test_prompt_not_in_catalogue_names_its_line(tmp_path):
+    message = error_of(tmp_path, GOOD.replace("[x/y]", "[x/y, no/such]"))
+    assert ":10:" in message
+    assert "'no/such'" in message
+
+
+def test_a_key_that_is_no_telephone_key(tmp_path):
+    message = error_of(tmp_path, GOOD.replace('"9"', '"A"'))
+    assert "not a telephone key" in message
+    assert ":6:" in message
+
+
+def test_option_with_both_goto_and_action(tmp_path):
+    text = GOOD.replace("{goto: other}", "{goto: other, action: operator}")
+    message = error_of(tmp_path, text)
+    assert ":8:" in message
+    assert "exactly one" in message
+
+
+def test_yaml_syntax_error_names_its_line(tmp_path):
+    message = error_of(tmp_path, GOOD.replace("[main/menu]", "[main/menu"))
+    assert "not valid YAML" in message
+    assert "menu.yaml:6" in message or "menu.yaml:7" in message
+
+
+def test_unknown_field_is_an_error(tmp_path):
+    message = error_of(tmp_path, GOOD.replace("    intro:", "    intor:"))
+    assert ":4:" in message
+    assert "intor" in message
+
+
+def test_menu_check_command(tmp_path):
+    runner = CliRunner()
+
+    good = runner.invoke(menu_command, ["check"])
+    assert good.exit_code == 0, good.output
+    assert good.output.startswith("OK ")
+
+    bad = write(tmp_path, GOOD.replace("goto: other", "goto: nowhere"))
+    failed = runner.invoke(menu_command, ["check", str(bad)])
+    assert failed.exit_code == 1
+    assert "menu.yaml:8" in failed.output

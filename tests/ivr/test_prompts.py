@@ -1,0 +1,145 @@
+"""The prompt catalogue and the WAV files built from it."""
+
+from __future__ import annotations
+
+import subprocess
+import wave
+
+import pytest
+import yaml
+
+from ivr.menu import load_menu
+from ivr.prompts import PromptCatalogueError, load_prompt_texts
+from ivr.prompts.build import PromptBuildError, build_prompts, service_prompt_texts
+from ticketing.workflow import TicketStatus
+
+SERVICE = {
+    "code": "passport",
+    "name": "گذرنامه",
+    "menu_key": "1",
+    "office_hours": "شنبه تا چهارشنبه، هشت تا دوازده",
+    "required_documents": "کارت ملی",
+    "online_service": "",
+}
+
+
+def wav_format(path) -> tuple[int, int, int, int]:
+    with wave.open(str(path)) as audio:
+        return (
+            audio.getframerate(),
+            audio.getsampwidth(),
+            audio.getnchannels(),
+            audio.getnframes(),
+        )
+
+
+def test_catalogue_has_every_fragment_and_status():
+    texts = load_prompt_texts()
+    names = set(texts)
+
+    assert {f"digit/{d}" for d in range(10)} <= names
+    assert {f"month/{m}" for m in range(1, 13)} <= names
+    assert {f"status/{status.value}" for status in TicketStatus} <= names
+    assert texts["month/12"] == "اسفند"
+    assert texts["number/and"] == "و"
+
+
+def test_catalogue_text_is_normalized(tmp_path):
+    path = tmp_path / "prompts.yaml"
+    path.write_text('a/b: "كد رهگيري ۱۲"\n', encoding="utf-8")
+    assert load_prompt_texts(path) == {"a/b": "کد رهگیری 12"}
+
+
+def test_catalogue_without_text_is_an_error(tmp_path):
+    path = tmp_path / "prompts.yaml"
+    path.write_text('a/b: ""\n', encoding="utf-8")
+    with pytest.raises(PromptCatalogueError, match="a/b"):
+        load_prompt_texts(path)
+
+
+def test_every_prompt_the_flows_name_is_in_the_catalogue():
+    # The flows name prompts in code; the menu file is checked at load.
+    names = set(load_prompt_texts())
+    load_menu("ivr/menus/main.yaml", names)
+    sources = subprocess.run(
+        ["grep", "-rhoE", r'"[a-z_]+/[a-z_]+"', "ivr/flows", "ivr/call.py"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    named = {source.strip('"') for source in sources}
+    named = {name for name in named if not name.startswith(("service/", "status/{"))}
+    assert named - names == set()
+
+
+def test_service_prompts_from_the_catalogue():
+    texts = service_prompt_texts([SERVICE])
+    assert texts["service/passport/menu"] == "برای گذرنامه، کلید یک را بزنید."
+    assert "کارت ملی" in texts["service/passport/documents"]
+    assert "اینترنتی" in texts["service/passport/online"]
+
+
+def test_build_makes_8khz_mono_wavs_and_skips_unchanged(settings):
+    only = ["main/greeting", "digit/7", "service/passport/hours"]
+
+    first = build_prompts(settings, [SERVICE], only=only)
+    assert sorted(first.built) == sorted(only)
+
+    target = settings.sounds_path / "main/greeting.wav"
+    rate, width, channels, frames = wav_format(target)
+    assert (rate, width, channels) == (8000, 2, 1)
+    assert frames > 4000
+
+    again = build_prompts(settings, [SERVICE], only=only)
+    assert sorted(again.unchanged) == sorted(only)
+    assert again.built == []
+
+
+def test_changed_text_is_built_again(settings):
+    build_prompts(settings, [SERVICE], only=["service/passport/hours"])
+    changed = dict(SERVICE, office_hours="فقط شنبه")
+    report = build_prompts(settings, [changed], only=["service/passport/hours"])
+    assert report.built == ["service/passport/hours"]
+
+
+def test_recorded_prompt_overrides_the_generated_one(settings, tmp_path):
+    build_prompts(settings, [], only=["main/greeting"])
+
+    recorded_dir = settings.path(settings.recorded_prompts_dir)
+    # The settings fixture keeps the shipped folder; point it at tmp instead.
+    from dataclasses import replace
+
+    recorded_dir = tmp_path / "recorded"
+    (recorded_dir / "main").mkdir(parents=True)
+    source = recorded_dir / "main" / "greeting.wav"
+    # A 44.1 kHz stereo 'recording' of half a second of a tone.
+    subprocess.run(
+        ["sox", "-n", "-r", "44100", "-c", "2", str(source), "synth", "0.5", "sine", "440"],
+        check=True,
+    )
+    custom = replace(settings, recorded_prompts_dir=str(recorded_dir))
+
+    report = build_prompts(custom, [], only=["main/greeting"])
+    assert report.recorded == ["main/greeting"]
+    rate, width, channels, frames = wav_format(custom.sounds_path / "main/greeting.wav")
+    assert (rate, width, channels, frames) == (8000, 2, 1, 4000)
+
+    assert build_prompts(custom, [], only=["main/greeting"]).unchanged == [
+        "main/greeting"
+    ]
+
+
+def test_unknown_prompt_name_is_refused(settings):
+    with pytest.raises(PromptBuildError, match="no/such"):
+        build_prompts(settings, [], only=["no/such"])
+
+
+def test_unsafe_service_code_is_refused(settings):
+    evil = dict(SERVICE, code="../../etc")
+    with pytest.raises(PromptBuildError, match="safe file name"):
+        build_prompts(settings, [evil])
+
+
+def test_catalogue_file_is_yaml_mapping():
+    data = yaml.safe_load(open("ivr/prompts/catalogue.yaml", encoding="utf-8"))
+    assert isinstance(data, dict)
