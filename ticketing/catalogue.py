@@ -58,7 +58,10 @@ def _check(path: Path, entry: Entry) -> tuple[dict[str, str], list[str]]:
         ):
             problem(key, f"`{key}` must be text")
 
-    fields = {key: _text(entry.values.get(key) or "") for key in REQUIRED + OPTIONAL}
+    fields = {}
+    for key in REQUIRED + OPTIONAL:
+        value = entry.values.get(key)
+        fields[key] = "" if value is None else _text(value)
     fields["code"] = fields["code"].lower()
     fields["menu_key"] = normalize_digits(fields["menu_key"])
 

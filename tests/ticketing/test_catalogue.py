@@ -1,0 +1,165 @@
+"""The service catalogue file: the shipped sample, errors with lines, upserts."""
+
+from __future__ import annotations
+
+import textwrap
+
+import pytest
+
+from callcenter.config import PROJECT_ROOT
+from ticketing.catalogue import (
+    CatalogueError,
+    active_services,
+    load_catalogue,
+    read_catalogue,
+    service_for_key,
+)
+
+SAMPLE = PROJECT_ROOT / "data" / "services.yaml"
+
+
+def _write(tmp_path, body):
+    path = tmp_path / "services.yaml"
+    path.write_text(textwrap.dedent(body), encoding="utf-8")
+    return path
+
+
+def test_the_shipped_catalogue_loads(session):
+    services = load_catalogue(session, SAMPLE)
+
+    assert 4 <= len(services) <= 6
+    assert [s.menu_key for s in active_services(session)] == [
+        str(k) for k in range(1, len(services) + 1)
+    ]
+    for service in services:
+        assert service.name and service.office_hours and service.required_documents
+        assert service.online_url.startswith("https://")
+    passport = service_for_key(session, "۱")
+    assert passport.code == "passport"
+    assert "\n" in passport.required_documents
+
+
+def test_reload_updates_and_deactivates(session, tmp_path):
+    load_catalogue(session, SAMPLE)
+    before = {s.code: s.id for s in active_services(session)}
+    path = _write(
+        tmp_path,
+        """\
+        services:
+          - code: passport
+            menu_key: 2
+            name: گذرنامه
+            office_hours: شنبه تا چهارشنبه
+            required_documents: كارت ملي
+          - code: tax
+            menu_key: 1
+            name: مالیات
+            office_hours: شنبه تا چهارشنبه
+            required_documents: کارت ملی
+            online_service: سامانه مالیاتی
+            online_url: https://my.tax.gov.ir
+        """,
+    )
+
+    load_catalogue(session, path)
+
+    active = active_services(session)
+    assert [s.code for s in active] == ["passport", "tax"]
+    assert active[0].id == before["passport"]
+    assert active[0].menu_key == "2"
+    assert active[0].required_documents == "کارت ملی"
+    assert service_for_key(session, "3") is None
+
+
+def _problems(tmp_path, body):
+    with pytest.raises(CatalogueError) as caught:
+        read_catalogue(_write(tmp_path, body))
+    return str(caught.value)
+
+
+def test_missing_field_names_file_and_line(tmp_path):
+    message = _problems(
+        tmp_path,
+        """\
+        services:
+          - code: passport
+            menu_key: 1
+            name: گذرنامه
+            office_hours: صبح
+            required_documents: کارت ملی
+          - code: tax
+            menu_key: 2
+            office_hours: صبح
+            required_documents: کارت ملی
+        """,
+    )
+
+    assert "services.yaml:7: service is missing `name`" in message
+
+
+def test_duplicate_key_and_code(tmp_path):
+    message = _problems(
+        tmp_path,
+        """\
+        services:
+          - code: passport
+            menu_key: 1
+            name: a
+            office_hours: b
+            required_documents: c
+          - code: passport
+            menu_key: 1
+            name: a
+            office_hours: b
+            required_documents: c
+        """,
+    )
+
+    assert "services.yaml:7: code 'passport' is already used on line 2" in message
+    assert "services.yaml:8: menu_key '1' is already used on line 3" in message
+
+
+def test_bad_values(tmp_path):
+    message = _problems(
+        tmp_path,
+        """\
+        services:
+          - code: Passport Office
+            menu_key: 0
+            name: a
+            office_hours: ""
+            required_documents: c
+            online_url: www.example.org
+            colour: blue
+            name: b
+        """,
+    )
+
+    assert ":2: `code` must be latin" in message
+    assert ":3: `menu_key` must be one of 1 to 9" in message
+    assert ":5: `office_hours` is empty" in message
+    assert ":7: `online_url` must start with https://" in message
+    assert ":8: unknown field `colour`" in message
+    assert ":9: `name` given twice (first on line 4)" in message
+
+
+def test_broken_yaml_and_empty_files(tmp_path):
+    assert "services.yaml:3: not valid YAML" in _problems(
+        tmp_path, "services:\n  - code: a\n   menu_key: [1\n"
+    )
+    assert "the file is empty" in _problems(tmp_path, "")
+    assert "no `services:` list" in _problems(tmp_path, "other: 1\n")
+    assert "lists no services" in _problems(tmp_path, "services: []\n")
+    assert "cannot read" in str(
+        pytest.raises(CatalogueError, read_catalogue, tmp_path / "none.yaml").value
+    )
+
+
+def test_nothing_is_written_when_the_file_is_bad(session, tmp_path):
+    load_catalogue(session, SAMPLE)
+    path = _write(tmp_path, "services:\n  - code: x\n")
+
+    with pytest.raises(CatalogueError):
+        load_catalogue(session, path)
+
+    assert len(active_services(session)) >= 4

@@ -1,0 +1,193 @@
+"""Business hours: Iranian week, Tehran time, holidays file, closures."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import logging
+import os
+
+import pytest
+
+from callcenter.jalali import TEHRAN, parse_jalali_date
+from ticketing.db import session_scope
+from ticketing.hours import (
+    HolidayFileError,
+    active_closures,
+    add_closure,
+    center_status,
+    close_for_today,
+    due_date,
+    holidays_for,
+    read_holidays,
+    remove_closure,
+    upcoming_closures,
+)
+
+
+def tehran(jalali: str, clock: str) -> dt.datetime:
+    day = parse_jalali_date(jalali)
+    return dt.datetime.combine(day, dt.time.fromisoformat(clock), tzinfo=TEHRAN)
+
+
+def test_shipped_holidays_of_1405(settings):
+    holidays = holidays_for(settings)
+
+    assert holidays[parse_jalali_date("1405/01/01")].name == "جشن نوروز"
+    assert parse_jalali_date("1405/11/22") in holidays
+    assert parse_jalali_date("1405/12/29") in holidays
+    assert any(holiday.lunar for holiday in holidays.values())
+    assert len(holidays) >= 20
+
+
+def test_iranian_week(session, settings):
+    # 1405/09/07 is a Saturday; 09/11 Wednesday, 09/12 Thursday, 09/13 Friday.
+    saturday = center_status(session, settings, tehran("1405/09/07", "10:00"))
+    wednesday = center_status(session, settings, tehran("1405/09/11", "10:00"))
+    thursday = center_status(session, settings, tehran("1405/09/12", "10:00"))
+    friday = center_status(session, settings, tehran("1405/09/13", "10:00"))
+
+    assert saturday.is_open and saturday.reason == "open"
+    assert wednesday.is_open
+    assert (thursday.is_open, thursday.reason) == (False, "weekend")
+    assert (friday.is_open, friday.reason) == (False, "weekend")
+
+
+def test_thursday_half_day_when_configured(session, settings):
+    thursday_open = dataclasses.replace(settings, thursday_open=True)
+
+    assert center_status(session, thursday_open, tehran("1405/09/12", "10:00")).is_open
+    assert (
+        center_status(session, thursday_open, tehran("1405/09/12", "12:00")).reason
+        == "after_hours"
+    )
+
+
+def test_hours_are_tehran_time(session, settings):
+    # 07:30 Tehran is 04:00 UTC (Iran keeps +03:30 all year since 1401).
+    assert center_status(session, settings, tehran("1405/09/08", "07:29")).reason == (
+        "after_hours"
+    )
+    assert center_status(session, settings, tehran("1405/09/08", "07:30")).is_open
+    opening_in_utc = dt.datetime(2026, 11, 29, 4, 0, tzinfo=dt.UTC)
+    assert center_status(session, settings, opening_in_utc).is_open
+    assert center_status(session, settings, tehran("1405/09/08", "14:30")).reason == (
+        "after_hours"
+    )
+
+
+def test_holiday_on_a_work_day(session, settings):
+    # 1405/01/12, Islamic Republic Day, is a Wednesday.
+    state = center_status(session, settings, tehran("1405/01/12", "10:00"))
+
+    assert state.is_open is False
+    assert state.reason == "holiday"
+
+
+def test_closure_is_effective_at_once(db, settings):
+    with session_scope(db) as admin:
+        add_closure(
+            admin,
+            tehran("1405/09/08", "10:00"),
+            tehran("1405/09/08", "12:00"),
+            "آلودگي هوا",
+            "admin",
+        )
+
+    with session_scope(db) as ivr:
+        state = center_status(ivr, settings, tehran("1405/09/08", "11:00"))
+        assert state.reason == "closure"
+        assert center_status(ivr, settings, tehran("1405/09/08", "12:00")).is_open
+        closure = active_closures(ivr, tehran("1405/09/08", "11:59"))[0]
+        assert closure.reason == "آلودگی هوا"
+
+
+def test_close_for_today_lasts_until_midnight(session, settings):
+    now = tehran("1405/09/09", "09:15")
+
+    closure = close_for_today(session, "برف", "admin", at=now)
+
+    assert center_status(session, settings, now).reason == "closure"
+    assert closure.ends_at == tehran("1405/09/10", "00:00")
+    assert center_status(session, settings, tehran("1405/09/10", "09:00")).is_open
+    assert upcoming_closures(session, now) == [closure]
+
+    remove_closure(session, closure.id)
+    assert center_status(session, settings, now).is_open
+    with pytest.raises(LookupError):
+        remove_closure(session, closure.id)
+
+
+def test_closure_input_errors(session):
+    start = tehran("1405/09/08", "10:00")
+
+    with pytest.raises(ValueError, match="after"):
+        add_closure(session, start, start, "x", "admin")
+    with pytest.raises(ValueError, match="time zone"):
+        add_closure(session, start.replace(tzinfo=None), start, "x", "admin")
+    with pytest.raises(ValueError, match="reason"):
+        add_closure(session, start, start + dt.timedelta(hours=1), " ", "admin")
+
+
+def _holiday_file(tmp_path, body):
+    path = tmp_path / "holidays.yaml"
+    path.write_text(body, encoding="utf-8")
+    return path
+
+
+def test_bad_holiday_file_names_line_and_problem(tmp_path):
+    path = _holiday_file(
+        tmp_path,
+        "holidays:\n"
+        "  - date: 1403/12/30\n"
+        "    name: روز آخر سال کبیسه\n"
+        "  - date: 1402/12/30\n"
+        "    name: روزی که نیست\n"
+        "  - name: بی تاریخ\n"
+        "  - date: 1405/13/01\n"
+        "    name: ماه سیزدهم\n",
+    )
+
+    with pytest.raises(HolidayFileError) as caught:
+        read_holidays(path)
+
+    message = str(caught.value)
+    assert "holidays.yaml:4: no such Jalali day: '1402/12/30'" in message
+    assert "holidays.yaml:6: holiday is missing `date`" in message
+    assert "holidays.yaml:7: no such Jalali day: '1405/13/01'" in message
+    assert ":2:" not in message
+
+
+def test_holiday_file_edits_are_picked_up_and_bad_edits_ignored(
+    session, settings, tmp_path, caplog
+):
+    path = _holiday_file(tmp_path, "holidays:\n  - date: 1405/09/08\n    name: الف\n")
+    edited = dataclasses.replace(settings, holidays_file=str(path))
+    saturday = tehran("1405/09/08", "10:00")
+    assert center_status(session, edited, saturday).reason == "holiday"
+
+    path.write_text("holidays:\n  - date: 1405/09/09\n    name: ب\n", encoding="utf-8")
+    os.utime(path, (1, 1))
+    assert center_status(session, edited, saturday).is_open
+
+    path.write_text("holidays:\n  - date: 1402/12/30\n    name: ب\n", encoding="utf-8")
+    os.utime(path, (2, 2))
+    with caplog.at_level(logging.ERROR, logger="ticketing.hours"):
+        assert center_status(session, edited, saturday).is_open
+    assert "keeping the last good list" in caplog.text
+
+
+def test_missing_holiday_file_is_an_error(session, settings, tmp_path):
+    missing = dataclasses.replace(settings, holidays_file=str(tmp_path / "none.yaml"))
+
+    with pytest.raises(HolidayFileError, match="cannot read"):
+        center_status(session, missing, tehran("1405/09/08", "10:00"))
+
+
+def test_due_date_skips_weekend_and_holidays(settings):
+    # Tuesday 1405/01/11 + 2 working days: Wednesday 01/12 and Thursday 01/13
+    # are holidays, Friday the weekend, so Saturday 01/15 then Sunday 01/16.
+    start = parse_jalali_date("1405/01/11")
+
+    assert due_date(settings, start, 2) == parse_jalali_date("1405/01/16")
+    assert due_date(settings, start, 0) == start
