@@ -90,6 +90,7 @@ class AsteriskSandbox:
         self.sip_port = sip_port
         self.extra_dialplan = extra_dialplan
         self.ami_secret = ""
+        self.pid: int | None = None
         self._lock_handle = None
 
     # Paths, as the host sees them ------------------------------------------
@@ -320,6 +321,7 @@ class AsteriskSandbox:
         pid = self.running_pid()
         if pid is None:
             raise SandboxError(f"Asterisk started but left no pid in {self.pid_file}")
+        self.pid = pid
         logger.info("sandbox %s: Asterisk pid %s fully booted", self.root, pid)
         return pid
 
@@ -348,17 +350,25 @@ class AsteriskSandbox:
             timeout=timeout,
         )
 
-    def stop(self, timeout: float = 30) -> None:
-        """Stop Asterisk by its pid, wait for it to go, unmount proc."""
+    def stop(self, timeout: float = 30, *, any_running: bool = False) -> None:
+        """Stop the Asterisk this object started (or, with any_running, the
+        one the root's pid file names) by its pid; unmount proc.
+
+        Without any_running, an Asterisk someone else started on this root
+        is left alone, and so is its proc mount.
+        """
         pid = self.running_pid()
-        if pid is not None:
+        ours = pid is not None and (any_running or pid == self.pid)
+        if ours:
             logger.info("sandbox %s: stopping Asterisk pid %s", self.root, pid)
             os.kill(pid, signal.SIGTERM)
             if not _wait_gone(pid, timeout):
                 logger.warning("sandbox: Asterisk pid %s ignored SIGTERM; killing", pid)
                 os.kill(pid, signal.SIGKILL)
                 _wait_gone(pid, 10)
-        self._unmount(self.root / "proc")
+        self.pid = None
+        if ours or pid is None:
+            self._unmount(self.root / "proc")
         self.release_lock()
 
     def make_speech(self, text: str, name: str, voice: str = "fa") -> float:
