@@ -20,13 +20,13 @@ def web() -> None:
 @click.option("--host", default=None, help="Address to listen on (web_host).")
 @click.option("--port", default=None, type=click.IntRange(1, 65535), help="web_port.")
 def serve(host: str | None, port: int | None) -> None:
-    """Serve the console with werkzeug's threaded server.
+    """Serve the console with werkzeug's threaded HTTP server.
 
     Fit for one office's agents on a trusted network. A larger center
     should put it behind a production WSGI server and a TLS proxy; nothing
     here does TLS.
     """
-    from werkzeug.serving import run_simple
+    from werkzeug.serving import make_server
 
     from web_console import create_app
 
@@ -39,14 +39,18 @@ def serve(host: str | None, port: int | None) -> None:
     except Exception as error:
         raise click.ClickException(f"web console cannot start: {error}") from None
 
-    click.echo(f"web console on http://{host}:{port}/")
-    logger.info("web: serving on %s:%s", host, port)
+    # A busy port or an address not on this machine: werkzeug prints what
+    # is wrong and exits with status 1 itself.
+    server = make_server(host, port, app, threaded=True)
+
+    click.echo(f"web console on http://{host}:{server.server_port}/")
+    logger.info("web: serving on %s:%s", host, server.server_port)
     try:
-        run_simple(host, port, app, threaded=True, use_reloader=False)
-    except OSError as error:
-        raise click.ClickException(
-            f"cannot listen on {host}:{port}: {error.strerror}"
-        ) from None
+        server.serve_forever()
+    except KeyboardInterrupt:
+        logger.info("web: stopped")
+    finally:
+        server.server_close()
 
 
 commands = [web]

@@ -1,0 +1,106 @@
+"""The supervisors' calls list."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from tests.web.conftest import login, make_ticket
+from ticketing import calls
+from ticketing.db import session_scope
+
+
+def _call(url: str, uniqueid: str, caller: str, steps, outcome=None, detail=""):
+    with session_scope(url) as session:
+        call = calls.start_call(session, uniqueid, "PJSIP/trunk-1", caller, "")
+        now = dt.datetime.now(dt.UTC)
+        calls.add_steps(
+            session, call.id, [(now, kind, node, value) for kind, node, value in steps]
+        )
+        if outcome:
+            calls.end_call(session, call.id, outcome, detail)
+        return call.id
+
+
+STEPS = [
+    ("menu", "main", ""),
+    ("prompt", "main", "main/greeting"),
+    ("key", "main", "4"),
+    ("menu", "leave_request", ""),
+    ("record", "leave_request", "3.2"),
+]
+
+
+def test_supervisor_sees_calls_with_path_outcome_and_ticket(client, users, db):
+    call_id = _call(db, "1733300000.1", "09121234567", STEPS, "request_left")
+    ticket_id = make_ticket(db, call_id=call_id)
+    login(client, "super1")
+
+    html = client.get("/calls").get_data(as_text=True)
+
+    assert "main ← leave_request" in html
+    assert "درخواست ثبت شد" in html
+    assert f'href="/tickets/{ticket_id}"' in html
+    assert "*******۴۵۶۷" in html
+    assert "۰۹۱۲۱۲۳۴۵۶۷" not in html
+
+
+def test_admin_sees_whole_caller_numbers(client, users, db):
+    _call(db, "1733300000.2", "09121234567", STEPS, "self_served")
+    login(client, "admin1")
+
+    html = client.get("/calls").get_data(as_text=True)
+
+    assert "۰۹۱۲۱۲۳۴۵۶۷" in html
+    assert "پاسخ خودکار" in html
+
+
+def test_hung_up_in_menu_names_the_menu_and_open_call_shows_running(client, users, db):
+    _call(db, "1733300000.3", "09120000001", STEPS[:3], "hung_up_in_menu", "main")
+    _call(db, "1733300000.4", "09120000002", STEPS[:1])
+    login(client, "super1")
+
+    html = client.get("/calls").get_data(as_text=True)
+
+    assert "قطع در منو" in html
+    assert "(main)" in html
+    assert "در جریان" in html
+
+
+def test_outcome_filter(client, users, db):
+    _call(db, "1733300000.5", "09120000005", STEPS, "queued")
+    _call(db, "1733300000.6", "09120000006", STEPS, "abandoned")
+    login(client, "super1")
+
+    html = client.get("/calls?outcome=queued").get_data(as_text=True)
+    bad = client.get("/calls?outcome=exploded")
+
+    assert html.count('class="call-row"') == 1
+    assert "۰۰۰۵" in html
+    assert bad.status_code == 400
+    assert "این گزینه در فهرست نیست." in bad.get_data(as_text=True)
+
+
+def test_calls_list_escapes_call_data(client, users, db):
+    attack = "<img src=x onerror=alert(1)>"
+    _call(
+        db, "1733300000.7", "09120000007", [("menu", attack, attack)], "failed", attack
+    )
+    login(client, "admin1")
+
+    html = client.get("/calls").get_data(as_text=True)
+
+    assert "<img src=x" not in html
+    assert "&lt;img src=x onerror=alert(1)&gt;" in html
+
+
+def test_calls_list_pages(client, users, db):
+    for number in range(55):
+        _call(db, f"1733300001.{number}", "09120000000", STEPS[:1], "abandoned")
+    login(client, "super1")
+
+    first = client.get("/calls").get_data(as_text=True)
+    second = client.get("/calls?page=۲").get_data(as_text=True)
+
+    assert first.count('class="call-row"') == 50
+    assert second.count('class="call-row"') == 5
+    assert "/calls?page=2" in first
