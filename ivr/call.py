@@ -91,8 +91,8 @@ class CallContext:
             call_id = row.id
 
         context = cls(channel, settings, call_id, record_count, status_attempts)
-        context.log.info(
-            "call started: flow %s from %s",
+        context.log.debug(
+            "flow %s running for %s",
             channel.script or "-",
             mask_phone(context.caller_id),
         )

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import subprocess
 import wave
+from dataclasses import replace
 
 import pytest
-import yaml
 
 from ivr.menu import load_menu
 from ivr.prompts import PromptCatalogueError, load_prompt_texts
@@ -105,16 +105,25 @@ def test_changed_text_is_built_again(settings):
 def test_recorded_prompt_overrides_the_generated_one(settings, tmp_path):
     build_prompts(settings, [], only=["main/greeting"])
 
-    recorded_dir = settings.path(settings.recorded_prompts_dir)
-    # The settings fixture keeps the shipped folder; point it at tmp instead.
-    from dataclasses import replace
-
+    # A folder of recordings of the center's own, in tmp.
     recorded_dir = tmp_path / "recorded"
     (recorded_dir / "main").mkdir(parents=True)
     source = recorded_dir / "main" / "greeting.wav"
     # A 44.1 kHz stereo 'recording' of half a second of a tone.
     subprocess.run(
-        ["sox", "-n", "-r", "44100", "-c", "2", str(source), "synth", "0.5", "sine", "440"],
+        [
+            "sox",
+            "-n",
+            "-r",
+            "44100",
+            "-c",
+            "2",
+            str(source),
+            "synth",
+            "0.5",
+            "sine",
+            "440",
+        ],
         check=True,
     )
     custom = replace(settings, recorded_prompts_dir=str(recorded_dir))
@@ -138,8 +147,3 @@ def test_unsafe_service_code_is_refused(settings):
     evil = dict(SERVICE, code="../../etc")
     with pytest.raises(PromptBuildError, match="safe file name"):
         build_prompts(settings, [evil])
-
-
-def test_catalogue_file_is_yaml_mapping():
-    data = yaml.safe_load(open("ivr/prompts/catalogue.yaml", encoding="utf-8"))
-    assert isinstance(data, dict)

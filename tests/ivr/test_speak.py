@@ -68,13 +68,20 @@ def test_30_esfand_1403_is_spoken():
 
 
 def test_the_day_after_is_1_farvardin_1404():
-    assert words(date_fragments(dt.date(2025, 3, 21))) == "یک فروردین هزار و چهارصد و چهار"
+    assert (
+        words(date_fragments(dt.date(2025, 3, 21))) == "یک فروردین هزار و چهارصد و چهار"
+    )
 
 
 def test_29_esfand_1402_is_the_last_day_of_that_year():
     # 1402 is not a leap year: 2024-03-19 is 29 Esfand, the next day Nowruz.
-    assert words(date_fragments(dt.date(2024, 3, 19))) == "بیست و نه اسفند هزار و چهارصد و دو"
-    assert words(date_fragments(dt.date(2024, 3, 20))) == "یک فروردین هزار و چهارصد و سه"
+    assert (
+        words(date_fragments(dt.date(2024, 3, 19)))
+        == "بیست و نه اسفند هزار و چهارصد و دو"
+    )
+    assert (
+        words(date_fragments(dt.date(2024, 3, 20))) == "یک فروردین هزار و چهارصد و سه"
+    )
 
 
 def test_datetime_is_spoken_as_its_tehran_day():

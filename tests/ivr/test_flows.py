@@ -1,0 +1,459 @@
+"""Every flow driven through the AGI simulator against the FastAGI server."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+import pytest
+
+from callcenter.jalali import jalali_parts
+from ivr.flows.status_lookup import CODE_DIGITS
+from ivr.speak import date_fragments, digit_fragments
+from ticketing.hours import add_closure
+from ticketing.models import CallOutcome, Ticket, TicketKind
+from ticketing.service import change_status, create_voice_request
+from ticketing.tracking import is_valid_tracking_code
+from ticketing.workflow import TicketStatus
+
+from .conftest import AFTER_HOURS, CALLER, HOLIDAY, OPEN, WEEKEND, make_wav
+
+pytestmark = pytest.mark.usefixtures("ivr_server")
+
+
+def ticket_for(ivr_server, caller=CALLER, status=TicketStatus.NEW, changed=None):
+    """A voice request filed earlier from caller, optionally moved on."""
+    with ivr_server.session() as session:
+        ticket = create_voice_request(
+            session,
+            call_id=None,
+            caller_number=caller,
+            spool_path="/spool/earlier.wav",
+            seconds=4.0,
+        )
+        session.flush()
+        if status != TicketStatus.NEW:
+            change_status(session, ticket, status, note="بررسی شد")
+        if changed is not None:
+            ticket.status_changed_at = changed
+        return ticket.tracking_code
+
+
+def wrong_check_digit(code: str) -> str:
+    last = str((int(code[-1]) + 1) % 10)
+    wrong = code[:-1] + last
+    assert not is_valid_tracking_code(wrong)
+    return wrong
+
+
+# Main menu -------------------------------------------------------------------
+
+
+def test_greeting_and_main_menu_then_hangup(ivr_server):
+    heard = ivr_server.dial("main", [])
+
+    assert heard.prompts[:2] == ["main/greeting", "main/menu"]
+    assert heard.call.outcome == CallOutcome.HUNG_UP_IN_MENU
+    assert heard.call.outcome_detail == "main"
+    assert heard.call.ended_at is not None
+    assert heard.path == ["main"]
+
+
+def test_star_repeats_the_menu_without_the_greeting(ivr_server):
+    heard = ivr_server.dial("main", ["wait", "*", "hangup"])
+
+    assert heard.prompts == [
+        "main/greeting",
+        "main/menu",
+        "menu/timeout",
+        "main/menu",
+        "main/menu",
+    ]
+
+
+def test_timeouts_and_wrong_keys_then_operator_in_hours(ivr_server):
+    heard = ivr_server.dial("main", ["wait", "7", "wait"])
+
+    assert heard.prompts.count("menu/timeout") == 2
+    assert heard.prompts.count("menu/invalid") == 1
+    assert heard.prompts[-1] == "operator/to_queue"
+    assert heard.variables["IVR_NEXT"] == "queue"
+    assert heard.variables["IVR_QUEUE"] == "operator"
+    assert heard.call.outcome == CallOutcome.QUEUED
+    kinds = [kind for kind, _, _ in heard.steps]
+    assert kinds.count("timeout") == 2
+    assert kinds.count("invalid") == 1
+
+
+def test_last_retry_out_of_hours_offers_a_request_instead_of_a_drop(ivr_server):
+    ivr_server.at(AFTER_HOURS)
+    wav = make_wav(ivr_server.tmp_path / "say.wav", 2.5)
+
+    heard = ivr_server.dial("main", ["wait", "wait", "wait", f"record:{wav}", "#"])
+
+    assert "request/intro" in heard.prompts
+    assert "IVR_QUEUE" not in heard.variables
+    assert heard.call.outcome == CallOutcome.REQUEST_LEFT
+    assert len(heard.tickets) == 1
+
+
+def test_zero_reaches_the_operator(ivr_server):
+    heard = ivr_server.dial("main", ["0"])
+
+    assert heard.variables["IVR_QUEUE"] == ivr_server.settings.operator_queue
+    assert heard.path == ["main", "operator"]
+
+
+def test_zero_reaches_the_operator_from_a_menu_without_it(ivr_server):
+    heard = ivr_server.dial("queue_exit", ["0"])
+
+    assert heard.variables["IVR_QUEUE"] == "operator"
+
+
+def test_unknown_flow_name_gets_the_main_menu(ivr_server):
+    heard = ivr_server.dial("no_such_flow", [])
+
+    assert heard.prompts[0] == "main/greeting"
+
+
+# Service information -----------------------------------------------------------
+
+
+def test_service_information(ivr_server):
+    heard = ivr_server.dial("main", ["1", "2", "9", "hangup"])
+
+    # Each key cuts the prompt it was pressed in.
+    assert heard.prompts[:2] == ["main/greeting", "service_info/choose"]
+    i = heard.prompts.index("service/national-id-card/hours")
+    assert heard.prompts[i : i + 3] == [
+        "service/national-id-card/hours",
+        "service/national-id-card/documents",
+        "service/national-id-card/online",
+    ]
+    assert heard.path == ["main", "service_info", "after_service", "main"]
+    # Back in the main menu, the greeting is not said again.
+    assert heard.prompts.count("main/greeting") == 1
+
+
+def test_silence_after_service_information_says_goodbye(ivr_server):
+    heard = ivr_server.dial("service_info", ["4", "wait", "wait", "wait"])
+
+    assert "service/tax/hours" in heard.prompts
+    assert heard.prompts[-1] == "general/goodbye"
+    assert heard.call.outcome == CallOutcome.SELF_SERVED
+    assert "HANGUP" in heard.commands
+
+
+def test_wrong_service_key(ivr_server):
+    heard = ivr_server.dial("service_info", ["8", "1", "hangup"])
+
+    assert "menu/invalid" in heard.prompts
+    assert "service/passport/hours" in heard.prompts
+
+
+# Consultation, operator, hours -----------------------------------------------
+
+
+def test_consultation_in_hours_goes_to_the_queue(ivr_server):
+    heard = ivr_server.dial("main", ["2"])
+
+    assert heard.prompts[-1] == "consultation/to_queue"
+    assert heard.variables == {"IVR_NEXT": "queue", "IVR_QUEUE": "consultation"}
+    assert heard.call.outcome == CallOutcome.QUEUED
+    assert heard.call.outcome_detail == "consultation"
+
+
+@pytest.mark.parametrize(
+    ("moment", "reason"),
+    [(AFTER_HOURS, "after_hours"), (WEEKEND, "weekend"), (HOLIDAY, "holiday")],
+)
+def test_consultation_closed_says_why_and_offers_a_request(ivr_server, moment, reason):
+    ivr_server.at(moment)
+
+    heard = ivr_server.dial("consultation", [])
+
+    assert heard.prompts[:2] == [f"hours/closed_{reason}", "closed_offer/menu"]
+    assert "IVR_NEXT" not in heard.variables
+    assert ("action", "consultation", f"closed:{reason}") in heard.steps
+
+
+def test_closure_ordered_today_closes_at_once(ivr_server):
+    with ivr_server.session() as session:
+        add_closure(
+            session,
+            OPEN - dt.timedelta(hours=1),
+            OPEN + dt.timedelta(hours=3),
+            "برف",
+            "admin",
+        )
+
+    heard = ivr_server.dial("main", ["0", "2"])
+
+    assert "hours/closed_closure" in heard.prompts
+    assert heard.call.outcome == CallOutcome.CALLBACK_REQUESTED
+    callback = heard.tickets[0]
+    assert callback.kind == TicketKind.CALLBACK
+    assert callback.caller_number == CALLER
+    assert heard.prompts[-1] == "general/goodbye"
+    assert digit_fragments(callback.tracking_code) == [
+        name for name in heard.prompts if name.startswith("digit/")
+    ]
+
+
+def test_callback_without_caller_id_asks_for_a_voice_request(ivr_server):
+    ivr_server.at(AFTER_HOURS)
+    wav = make_wav(ivr_server.tmp_path / "say.wav", 2)
+
+    heard = ivr_server.dial("consultation", ["2", f"record:{wav}"], caller="anonymous")
+
+    assert "callback/no_number" in heard.prompts
+    assert [t.kind for t in heard.tickets] == [TicketKind.VOICE_REQUEST]
+
+
+# Back from the queue ---------------------------------------------------------
+
+
+def test_key_one_while_waiting_leaves_a_request_in_the_same_call(ivr_server):
+    first = ivr_server.dial("main", ["2"], uniqueid="1733300999.1")
+    wav = make_wav(ivr_server.tmp_path / "say.wav", 2)
+
+    back = ivr_server.dial(
+        "queue_exit", [f"record:{wav}", "#"], args=("1",), uniqueid="1733300999.1"
+    )
+
+    assert back.call.id == first.call.id
+    assert back.prompts[0] == "request/intro"
+    assert back.call.outcome == CallOutcome.REQUEST_LEFT
+    assert back.path == ["main", "consultation", "queue_exit", "leave_request"]
+
+
+def test_key_two_while_waiting_asks_for_a_callback(ivr_server):
+    heard = ivr_server.dial("queue_exit", [], args=("2",))
+
+    assert heard.call.outcome == CallOutcome.CALLBACK_REQUESTED
+    assert heard.prompts[0] == "callback/registered"
+
+
+def test_queue_timeout_offers_the_choices_and_the_queue_again(ivr_server):
+    heard = ivr_server.dial("queue_exit", ["3"])
+
+    assert heard.prompts[0] == "queue_exit/menu"
+    assert heard.variables["IVR_QUEUE"] == "consultation"
+
+
+# Status of a request ---------------------------------------------------------
+
+
+def test_status_from_the_number_that_filed_it(ivr_server):
+    changed = dt.datetime(2025, 3, 20, 8, 0, tzinfo=dt.UTC)  # 30 Esfand 1403
+    code = ticket_for(ivr_server, status=TicketStatus.IN_PROGRESS, changed=changed)
+
+    heard = ivr_server.dial("main", ["3", f"{code}#"])
+
+    i = heard.prompts.index("status/current")
+    assert heard.prompts[i : i + 3] == [
+        "status/current",
+        "status/in_progress",
+        "status/changed_on",
+    ]
+    spoken = date_fragments(changed)
+    assert heard.prompts[i + 3 : i + 3 + len(spoken)] == spoken
+    assert jalali_parts(changed) == (1403, 12, 30)
+    assert spoken[:3] == ["number/30", "month/12", "number/1000"]
+    assert heard.call.outcome == CallOutcome.SELF_SERVED
+
+
+def test_status_the_agent_set_is_what_the_caller_hears(ivr_server):
+    code = ticket_for(ivr_server)
+    assert "status/new" in ivr_server.dial("status_lookup", [f"{code}#"]).prompts
+
+    with ivr_server.session() as session:
+        ticket = session.query(Ticket).filter_by(tracking_code=code).one()
+        change_status(session, ticket, TicketStatus.RESOLVED, note="انجام شد")
+
+    assert "status/resolved" in ivr_server.dial("status_lookup", [f"{code}#"]).prompts
+
+
+def test_status_with_a_wrong_check_digit(ivr_server):
+    code = ticket_for(ivr_server)
+
+    heard = ivr_server.dial("status_lookup", [f"{wrong_check_digit(code)}#"])
+
+    assert heard.prompts[:2] == ["status/enter_code", "status/code_wrong"]
+    assert ("invalid", "status_lookup", "check_digit") in heard.steps
+
+
+def test_status_of_an_unknown_code(ivr_server):
+    code = ticket_for(ivr_server)
+    with ivr_server.session() as session:
+        session.query(Ticket).delete()
+
+    heard = ivr_server.dial("status_lookup", [f"{code}#"])
+
+    assert heard.prompts[:2] == ["status/enter_code", "status/unknown_code"]
+
+
+def test_status_from_another_phone_with_the_last_four_digits(ivr_server):
+    code = ticket_for(ivr_server, caller="09351112233")
+
+    heard = ivr_server.dial("status_lookup", [f"{code}#", "2233#"], caller=CALLER)
+
+    assert "status/enter_last_four" in heard.prompts
+    assert "status/new" in heard.prompts
+    # The digits typed are part of a phone number: not kept in the record.
+    assert not any("2233" in value for _, _, value in heard.steps)
+
+
+def test_status_from_another_phone_with_wrong_digits_three_times(ivr_server):
+    code = ticket_for(ivr_server, caller="09351112233")
+    tries = [f"{code}#", "1111#"] * 3
+
+    heard = ivr_server.dial("status_lookup", tries, caller=CALLER)
+
+    assert heard.prompts.count("status/verify_failed") == 3
+    assert heard.prompts.count("status/enter_code") == 3
+    assert "status/new" not in heard.prompts
+    assert "status/too_many_attempts" in heard.prompts
+    assert heard.variables.get("IVR_QUEUE") == "operator"
+
+
+def test_three_attempts_are_counted_per_call_not_per_visit(ivr_server):
+    code = ticket_for(ivr_server)
+    wrong = f"{wrong_check_digit(code)}#"
+
+    # A wrong code, the right one (heard), then another code: the third.
+    heard = ivr_server.dial("main", ["3", wrong, f"{code}#", "1", wrong])
+
+    assert heard.prompts.count("status/enter_code") == 3
+    assert heard.prompts.count("status/new") == 1
+    assert "status/too_many_attempts" in heard.prompts
+
+
+def test_status_code_typed_without_a_hash_times_out_but_counts(ivr_server):
+    code = ticket_for(ivr_server)
+    assert len(code) == CODE_DIGITS
+
+    heard = ivr_server.dial("status_lookup", [code, "wait"])
+
+    assert "status/new" in heard.prompts
+
+
+# Leave a request -------------------------------------------------------------
+
+
+def test_leave_a_request_ended_with_hash(ivr_server):
+    wav = make_wav(ivr_server.tmp_path / "say.wav", 4)
+
+    heard = ivr_server.dial("main", ["4", f"record:{wav}", "#"])
+
+    assert heard.call.outcome == CallOutcome.REQUEST_LEFT
+    [ticket] = heard.tickets
+    assert ticket.kind == TicketKind.VOICE_REQUEST
+    assert ticket.status == TicketStatus.NEW
+    assert ticket.caller_number == CALLER
+    # The simulator, like Asterisk, cuts the tone of the '#' off the end.
+    [recorded] = heard.simulated.recordings
+    assert recorded.ended_by == "dtmf"
+    assert ticket.recording_seconds == pytest.approx(recorded.samples / 8000)
+    spool = ivr_server.settings.recording_spool_dir
+    assert ticket.recording_spool_path == f"{spool}/{heard.call.uniqueid}-1.wav"
+    assert heard.call.outcome_detail == ticket.tracking_code
+
+    # The code is read back digit by digit, twice.
+    digits = digit_fragments(ticket.tracking_code)
+    i = heard.prompts.index("request/your_code")
+    assert heard.prompts[i + 1 : i + 11] == digits
+    assert heard.prompts[i + 11] == "request/code_again"
+    assert heard.prompts[i + 12 : i + 22] == digits
+    assert heard.prompts[-1] == "general/goodbye"
+
+
+def test_leave_a_request_enqueues_the_recording_job(ivr_server, redis_conn):
+    from rq import Queue
+
+    wav = make_wav(ivr_server.tmp_path / "say.wav", 2)
+    heard = ivr_server.dial("leave_request", [f"record:{wav}", "#"])
+
+    queue = Queue(ivr_server.settings.rq_queue, connection=redis_conn)
+    assert queue.count == 1
+    assert queue.jobs[0].args == (heard.tickets[0].id,)
+
+
+def test_a_too_short_recording_is_tried_again(ivr_server):
+    short = make_wav(ivr_server.tmp_path / "short.wav", 0.5)
+    good = make_wav(ivr_server.tmp_path / "good.wav", 2)
+
+    heard = ivr_server.dial(
+        "leave_request", [f"record:{short}", "#", f"record:{good}", "#"]
+    )
+
+    assert heard.prompts[:3] == ["request/intro", "request/too_short", "request/intro"]
+    [ticket] = heard.tickets
+    assert ticket.recording_spool_path.endswith("-2.wav")
+
+
+def test_field_case_1_hangup_during_recording_keeps_the_request(ivr_server):
+    # 25280 samples at 8 kHz were recorded when the caller hung up.
+    wav = make_wav(ivr_server.tmp_path / "say.wav", 25280 / 8000)
+
+    heard = ivr_server.dial("leave_request", [f"record:{wav}"])
+
+    [ticket] = heard.tickets
+    assert ticket.recording_seconds == pytest.approx(3.16)
+    assert heard.call.outcome == CallOutcome.REQUEST_LEFT
+    assert heard.call.ended_at is not None
+    assert heard.simulated.recordings[0].samples == 25280
+    assert heard.commands[heard.simulated.hangup_command - 1].startswith("RECORD FILE")
+    # After the hangup nothing but dead-channel commands went out.
+    later = heard.simulated.commands_after_hangup()
+    assert all(line.split()[0] in {"GET", "SET", "VERBOSE", "NOOP"} for line in later)
+
+
+def test_hangup_during_a_too_short_recording_leaves_no_ticket(ivr_server):
+    wav = make_wav(ivr_server.tmp_path / "say.wav", 0.4)
+
+    heard = ivr_server.dial("leave_request", [f"record:{wav}"])
+
+    assert heard.tickets == []
+    assert heard.call.outcome == CallOutcome.HUNG_UP_IN_MENU
+    assert heard.call.outcome_detail == "leave_request"
+
+
+# Errors and the end of the call ------------------------------------------------
+
+
+def test_an_error_in_a_flow_apologises_and_tries_the_operator(
+    ivr_server, monkeypatch, caplog
+):
+    def broken(*args, **kwargs):
+        raise RuntimeError("database on fire")
+
+    monkeypatch.setattr("ivr.flows.status_lookup.find_by_tracking_code", broken)
+    code = ticket_for(ivr_server)
+
+    with caplog.at_level(logging.ERROR):
+        heard = ivr_server.dial("status_lookup", [f"{code}#"])
+
+    assert heard.prompts[-1] == "general/apology"
+    assert heard.variables["IVR_QUEUE"] == "operator"
+    assert heard.call.outcome == CallOutcome.FAILED
+    assert "RuntimeError" in heard.call.outcome_detail
+    assert any("failed" in record.getMessage() for record in caplog.records)
+
+
+def test_call_ended_closes_a_queued_call_at_the_hangup(ivr_server):
+    ivr_server.dial("main", ["2"], uniqueid="1733300777.1")
+
+    ended = ivr_server.dial("call_ended", [], uniqueid="1733300777.1")
+
+    assert ended.commands == []
+    assert ended.call.outcome == CallOutcome.QUEUED
+    assert ended.call.ended_at is not None
+    assert ended.steps[-1][0] == "hangup"
+
+
+def test_call_ended_for_a_call_that_never_reached_a_flow(ivr_server):
+    ended = ivr_server.dial("call_ended", [])
+
+    assert ended.call.outcome == CallOutcome.ABANDONED
+    assert ended.call.ended_at is not None
