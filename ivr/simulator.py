@@ -21,12 +21,16 @@ waits for them (interactive mode asks the terminal instead).
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import logging
 import os
 import re
 import shutil
+import signal
 import socket
+import subprocess
+import threading
 import time
 import wave
 from collections.abc import Callable, Iterable
@@ -106,6 +110,8 @@ class SimulatedCall:
     hangup_command: int | None = None
     ivr_hung_up: bool = False
     events_left: list[str] = field(default_factory=list)
+    exit_status: int | None = None
+    stderr: str = ""
 
     @property
     def uniqueid(self) -> str:
@@ -279,7 +285,9 @@ class AsteriskSimulator:
         self.caller_id = caller_id
         self.caller_name = caller_name
         self.arguments = list(arguments)
-        sequence = next(_uniqueids)
+        # Asterisk's uniqueid is epoch.sequence; the pid keeps simulators
+        # running at the same second in different processes apart.
+        sequence = (os.getpid() % 100000) * 1000 + next(_uniqueids)
         self.uniqueid = uniqueid or f"{int(time.time())}.{sequence}"
         self.channel_name = f"PJSIP/trunk-{sequence:08x}"
         self.channel_variables = dict(variables or {})
@@ -296,15 +304,27 @@ class AsteriskSimulator:
         self.dead = False
         self._hangup_now = False
         self.call: SimulatedCall | None = None
+        self._process: subprocess.Popen | None = None
 
     # The environment -----------------------------------------------------
 
-    def environment(self) -> list[tuple[str, str]]:
-        """The agi_* lines in the order Asterisk 22 writes them."""
-        lines = [
-            ("agi_network", "yes"),
-            ("agi_network_script", self.flow),
-            ("agi_request", f"agi://{self.host}:{self.port}/{self.flow}"),
+    def environment(self, script: str | None = None) -> list[tuple[str, str]]:
+        """The agi_* lines in the order Asterisk 22 writes them.
+
+        FastAGI (script None): the flow is in the URL. A process-per-call
+        script: AGI(<script>,<flow>,...) makes the flow the first argument.
+        """
+        if script is None:
+            lines = [
+                ("agi_network", "yes"),
+                ("agi_network_script", self.flow),
+                ("agi_request", f"agi://{self.host}:{self.port}/{self.flow}"),
+            ]
+            arguments = self.arguments
+        else:
+            lines = [("agi_request", script)]
+            arguments = [self.flow, *self.arguments]
+        lines += [
             ("agi_channel", self.channel_name),
             ("agi_language", "fa"),
             ("agi_type", "PJSIP"),
@@ -327,38 +347,87 @@ class AsteriskSimulator:
         ]
         lines += [
             (f"agi_arg_{index}", value)
-            for index, value in enumerate(self.arguments, start=1)
+            for index, value in enumerate(arguments, start=1)
         ]
         return lines
 
     # The call ------------------------------------------------------------
 
     def run(self) -> SimulatedCall:
+        """Call the FastAGI server at host:port."""
         env = self.environment()
         self.call = call = SimulatedCall(env=dict(env))
         sock = socket.create_connection((self.host, self.port), timeout=self.timeout)
         reader = sock.makefile("rb")
         try:
-            block = "".join(f"{key}: {value}\n" for key, value in env) + "\n"
-            sock.sendall(block.encode("utf-8"))
-            self._serve(sock, reader)
+            sock.sendall(_env_block(env))
+            self._serve(sock.sendall, reader.readline)
         finally:
             reader.close()
             sock.close()
         call.events_left = list(self.caller.queue)
         return call
 
-    def _serve(self, sock: socket.socket, reader) -> None:
+    def run_process(
+        self, command: list[str], environ: dict[str, str] | None = None
+    ) -> SimulatedCall:
+        """Run a process-per-call AGI script as Asterisk does.
+
+        The script gets the environment block on stdin and answers on
+        stdout; a hangup is a SIGHUP to it, not a HANGUP line.
+        """
+        env = self.environment(script=command[0])
+        self.call = call = SimulatedCall(env=dict(env))
+        self._process = process = subprocess.Popen(
+            [*command, self.flow, *self.arguments],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=environ,
+        )
+        # stderr is drained aside so a chatty script cannot block on it.
+        errors: list[bytes] = []
+        drain = threading.Thread(target=lambda: errors.append(process.stderr.read()))
+        drain.start()
+        timed_out = threading.Event()
+
+        def kill() -> None:
+            timed_out.set()
+            process.kill()
+
+        timer = threading.Timer(self.timeout, kill)
+        timer.start()
+
+        def write(data: bytes) -> None:
+            process.stdin.write(data)
+            process.stdin.flush()
+
+        try:
+            write(_env_block(env))
+            self._serve(write, process.stdout.readline)
+        finally:
+            with contextlib.suppress(OSError):
+                process.stdin.close()
+            call.exit_status = process.wait(self.timeout)
+            timer.cancel()
+            drain.join(self.timeout)
+            call.stderr = b"".join(errors).decode("utf-8", errors="replace")
+        if timed_out.is_set():
+            raise SimulatorError(f"the AGI script ran longer than {self.timeout} s")
+        call.events_left = list(self.caller.queue)
+        return call
+
+    def _serve(self, write: Callable[[bytes], object], readline) -> None:
         call = self.call
         while True:
             try:
-                raw = reader.readline()
+                raw = readline()
             except TimeoutError:
                 last = call.commands[-1] if call.commands else "the environment"
                 raise SimulatorError(
                     f"no command from the IVR for {self.timeout:.0f} s after {last}"
                 ) from None
-            except ConnectionError:
+            except (ConnectionError, ValueError):
                 return
             if not raw:
                 return
@@ -373,9 +442,13 @@ class AsteriskSimulator:
 
             for out in self._answer(line):
                 call.sent.append(out)
+                if out == "HANGUP" and self._process is not None:
+                    # Process-per-call AGI learns of a hangup by SIGHUP.
+                    self._process.send_signal(signal.SIGHUP)
+                    continue
                 try:
-                    sock.sendall(out.encode("utf-8") + b"\n")
-                except OSError:
+                    write(out.encode("utf-8") + b"\n")
+                except (OSError, ValueError):
                     return
 
     def _answer(self, line: str) -> list[str]:
@@ -721,6 +794,10 @@ class AsteriskSimulator:
 
         self.call.recordings.append(RecordedFile(str(target), count, ended_by))
         return count
+
+
+def _env_block(env: list[tuple[str, str]]) -> bytes:
+    return ("".join(f"{key}: {value}\n" for key, value in env) + "\n").encode()
 
 
 def simulate_call(host: str, port: int, **options) -> SimulatedCall:

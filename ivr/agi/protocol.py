@@ -273,7 +273,7 @@ KNOWN_COMMANDS = frozenset(
 )
 
 # Commands whose result=-1 is never a hangup, so no probe follows them.
-_NO_PROBE = DEAD_CHANNEL_COMMANDS | {"CHANNEL STATUS", "HANGUP"}
+_NO_PROBE = DEAD_CHANNEL_COMMANDS | {"HANGUP"}
 
 
 def _is_hangup_result(reply: AgiReply) -> bool:
@@ -284,10 +284,12 @@ class LineTransport(AgiTransport):
     """AGI over a byte stream pair: write a line, read the reply.
 
     result=-1 from a media command (STREAM FILE, WAIT FOR DIGIT, GET DATA,
-    EXEC...) means "failed or hung up" and Asterisk says which only through
-    the next command: on a hung-up channel, CHANNEL STATUS is refused (511,
-    after the FastAGI HANGUP line). So such a reply is followed by that
-    probe, and marked hangup=True when the probe finds the channel gone.
+    EXEC...) means "failed or hung up", and Asterisk says which only around
+    the next command: a HANGUP line before its reply (FastAGI) or a SIGHUP
+    (a script). So such a reply is followed by a NOOP, which is valid on a
+    dead channel, and marked hangup=True when the NOOP finds the channel
+    gone. With AGISIGHUP=no Asterisk sends neither: the reply then stays a
+    failure, and the flow's next command meets the 511.
     """
 
     def __init__(self, readline: Readline, write: Callable[[bytes], object]):
@@ -340,7 +342,7 @@ class LineTransport(AgiTransport):
 
     def _channel_gone(self) -> bool:
         try:
-            probe = self._exchange("CHANNEL STATUS")
+            probe = self._exchange("NOOP")
         except ChannelHungUp:
             return True
-        return probe.hangup
+        return probe.hangup or self._signalled_hangup()
