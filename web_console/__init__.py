@@ -56,7 +56,7 @@ def create_app(settings: Settings | None = None) -> Flask:
 
     database.init_app(app, settings)
     csrf.init_app(app)
-    auth.init_app(app)
+    auth.init_app(app, settings)
     filters.init_app(app)
 
     app.register_blueprint(auth.blueprint)

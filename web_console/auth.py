@@ -36,10 +36,12 @@ from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
-from callcenter.persian import normalize_text
+from callcenter.config import Settings
+from callcenter.persian import normalize_text, to_persian_digits
 from ticketing import users as user_accounts
 from ticketing.models import Role, User
 from web_console.database import db_session
+from web_console.throttle import LoginThrottle
 
 logger = logging.getLogger(__name__)
 
@@ -60,6 +62,9 @@ PUBLIC_ENDPOINTS = frozenset({"auth.login", "static"})
 # One message for an unknown user, a wrong password and a disabled
 # account, so the form does not tell which usernames exist.
 LOGIN_FAILED = "نام کاربری یا گذرواژه نادرست است."
+LOGIN_THROTTLED = (
+    "تلاش‌های ناموفق بسیار بوده است؛ {minutes} دقیقهٔ دیگر دوباره امتحان کنید."
+)
 
 
 class ConsoleUser(UserMixin):
@@ -114,7 +119,8 @@ def role_required(role: Role):
     return decorate
 
 
-def init_app(app: Flask) -> None:
+def init_app(app: Flask, settings: Settings) -> None:
+    app.extensions["callcenter_login_throttle"] = LoginThrottle(settings.redis_url)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message = "برای دیدن این صفحه وارد شوید."
@@ -195,22 +201,35 @@ def login():
         return redirect(url_for("tickets.index"))
 
     form = LoginForm()
-    error = None
-    if form.validate_on_submit():
-        username = normalize_text(form.username.data)
-        row = user_accounts.authenticate(db_session(), username, form.password.data)
+    if not form.validate_on_submit():
+        status = 400 if request.method == "POST" else 200
+        return _login_page(form, None, status)
 
-        if row is None or not row.active:
-            logger.info("login: failed for %r", username)
-            error = LOGIN_FAILED
-        else:
-            session.clear()
-            login_user(ConsoleUser(row))
-            logger.info("login: %s (%s)", row.username, row.role)
-            next_page = _safe_next(request.args.get("next"))
-            return redirect(next_page or url_for("tickets.index"))
+    username = normalize_text(form.username.data)
+    address = request.remote_addr or "-"
+    throttle = current_app.extensions["callcenter_login_throttle"]
 
-    status = 401 if error else 200
+    wait = throttle.blocked_for(address, username)
+    if wait:
+        logger.warning("login: throttled for %r from %s", username, address)
+        minutes = to_persian_digits(max(1, -(-wait // 60)))
+        return _login_page(form, LOGIN_THROTTLED.format(minutes=minutes), 429)
+
+    row = user_accounts.authenticate(db_session(), username, form.password.data)
+    if row is None or not row.active:
+        throttle.failed(address, username)
+        logger.info("login: failed for %r", username)
+        return _login_page(form, LOGIN_FAILED, 401)
+
+    throttle.succeeded(address, username)
+    session.clear()
+    login_user(ConsoleUser(row))
+    logger.info("login: %s (%s)", row.username, row.role)
+    next_page = _safe_next(request.args.get("next"))
+    return redirect(next_page or url_for("tickets.index"))
+
+
+def _login_page(form: LoginForm, error: str | None, status: int):
     return render_template("auth/login.html", form=form, error=error), status
 
 

@@ -35,6 +35,22 @@ STEP_KIND_LABELS = {
 }
 
 
+# Menu nodes (ivr/menus/main.yaml) and flows as supervisors know them; a node
+# added to the menu file without a label here shows under its id.
+MENU_LABELS = {
+    "main": "منوی اصلی",
+    "after_service": "پس از اطلاعات خدمت",
+    "after_status": "پس از اعلام وضعیت",
+    "closed_offer": "پیشنهاد خارج از ساعت کاری",
+    "queue_exit": "خروج از صف",
+    "service_info": "اطلاعات خدمات",
+    "consultation": "مشاوره",
+    "status_lookup": "پیگیری درخواست",
+    "leave_request": "ثبت درخواست",
+    "callback": "درخواست تماس",
+    "operator": "اپراتور",
+}
+
 CLOSED_REASON_LABELS = {
     "after_hours": "خارج از ساعت کاری",
     "weekend": "روز تعطیل هفته",
@@ -55,6 +71,10 @@ def outcome_label(outcome: str | None) -> str:
         return OUTCOME_LABELS[CallOutcome(outcome)]
     except ValueError:
         return outcome or ""
+
+
+def menu_label(node: str | None) -> str:
+    return MENU_LABELS.get(node or "", node or "")
 
 
 def persian_number(value: object) -> str:
@@ -97,6 +117,7 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(status_label, "status_label")
     app.add_template_filter(outcome_label, "outcome_label")
     app.add_template_filter(duration, "duration")
+    app.add_template_filter(menu_label, "menu_label")
     app.add_template_filter(
         lambda reason: CLOSED_REASON_LABELS.get(reason, reason), "closed_reason"
     )

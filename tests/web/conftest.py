@@ -17,7 +17,8 @@ CSRF_FIELD = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 
 
 @pytest.fixture
-def app(settings, db):
+def app(settings, db, redis_conn):
+    """The console on the test schema; its Redis db (login throttle) empty."""
     from web_console import create_app
 
     app = create_app(settings)

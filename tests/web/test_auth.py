@@ -195,3 +195,54 @@ def test_pages_send_a_strict_content_security_policy(agent_client):
     assert "script-src 'self'" in policy
     assert "unsafe-inline" not in policy
     assert response.headers["X-Frame-Options"] == "DENY"
+
+
+def test_repeated_failures_throttle_that_username_from_that_address(
+    client, users, redis_conn
+):
+    from web_console.throttle import MAX_FAILURES
+
+    for _ in range(MAX_FAILURES):
+        assert login(client, "agent1", "wrong-password").status_code == 401
+
+    blocked = login(client, "agent1")
+    other_user = login(client, "super1")
+
+    assert blocked.status_code == 429
+    assert "دقیقهٔ دیگر دوباره امتحان کنید" in blocked.get_data(as_text=True)
+    assert other_user.status_code == 302
+
+
+def test_unknown_usernames_are_throttled_the_same_way(client, users, redis_conn):
+    from web_console.throttle import MAX_FAILURES
+
+    for _ in range(MAX_FAILURES):
+        login(client, "nobody", "wrong-password")
+
+    assert login(client, "nobody", "wrong-password").status_code == 429
+
+
+def test_a_success_clears_the_failures(client, users, redis_conn):
+    from web_console.throttle import MAX_FAILURES
+
+    for _ in range(MAX_FAILURES - 1):
+        login(client, "agent1", "wrong-password")
+    assert login(client, "agent1").status_code == 302
+    client.post("/logout", data={"csrf_token": csrf_token(client, "/tickets")})
+
+    for _ in range(MAX_FAILURES - 1):
+        login(client, "agent1", "wrong-password")
+
+    assert login(client, "agent1").status_code == 302
+
+
+def test_login_works_when_redis_is_down(settings, db, users):
+    import dataclasses
+
+    from web_console import create_app
+
+    offline = dataclasses.replace(settings, redis_url="redis://127.0.0.1:1/0")
+    client = create_app(offline).test_client()
+
+    assert login(client, "agent1", "wrong-password").status_code == 401
+    assert login(client, "agent1").status_code == 302

@@ -37,7 +37,7 @@ def test_supervisor_sees_calls_with_path_outcome_and_ticket(client, users, db):
 
     html = client.get("/calls").get_data(as_text=True)
 
-    assert "main ← leave_request" in html
+    assert "منوی اصلی ← ثبت درخواست" in html
     assert "درخواست ثبت شد" in html
     assert f'href="/tickets/{ticket_id}"' in html
     assert "*******۴۵۶۷" in html
@@ -62,7 +62,7 @@ def test_hung_up_in_menu_names_the_menu_and_open_call_shows_running(client, user
     html = client.get("/calls").get_data(as_text=True)
 
     assert "قطع در منو" in html
-    assert "(main)" in html
+    assert "(منوی اصلی)" in html
     assert "در جریان" in html
 
 
