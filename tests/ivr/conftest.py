@@ -101,6 +101,7 @@ class Ivr:
         *,
         caller: str = CALLER,
         hangup_at: int | None = None,
+        hangup_form: str = "reply",
         args: tuple[str, ...] = (),
         uniqueid: str | None = None,
     ) -> Dialled:
@@ -113,6 +114,7 @@ class Ivr:
             caller_id=caller,
             uniqueid=uniqueid,
             hangup_at=hangup_at,
+            hangup_form=hangup_form,
             arguments=list(args),
         )
         prompts = result.prompt_names(self.settings.sound_prefix)
