@@ -104,7 +104,7 @@ def _security_headers(response):
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("X-Frame-Options", "DENY")
     response.headers.setdefault("Referrer-Policy", "same-origin")
-    if response.mimetype == "text/html":
+    if response.mimetype in {"text/html", "application/json"}:
         response.headers.setdefault("Cache-Control", "no-store")
     return response
 

@@ -29,6 +29,7 @@ from callcenter.persian import normalize_digits, normalize_text, to_persian_digi
 from ticketing import service as ticket_service
 from ticketing.models import RecordingState, Role, Ticket, User
 from ticketing.search import SearchError, search_tickets
+from ticketing.tracking import is_valid_tracking_code
 from ticketing.workflow import (
     STATUS_LABELS,
     IllegalTransition,
@@ -75,6 +76,10 @@ def _code_chars(form, field) -> None:
         raise ValidationError("کد رهگیری فقط از رقم تشکیل می‌شود.")
     if len(value) > 10:
         raise ValidationError("کد رهگیری ده رقم است.")
+    # A whole code carries a check digit: a typo is caught here instead of
+    # showing an empty list.
+    if len(value) == 10 and not is_valid_tracking_code(value):
+        raise ValidationError("این کد رهگیری درست نیست؛ رقم‌ها را دوباره ببینید.")
 
 
 class TicketFilterForm(FlaskForm):
