@@ -157,7 +157,7 @@ class FastAgiServer:
         host, port = self.address
         logger.info("fastagi: listening on %s:%s", host, port)
         try:
-            self._server.serve_forever(poll_interval=0.2)
+            self._server.serve_forever(poll_interval=0.05)
         finally:
             self._finish_calls()
             self._server.server_close()
