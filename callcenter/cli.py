@@ -25,6 +25,7 @@ def main(log_level: str | None) -> None:
 
 
 def _register() -> None:
+    from callcenter.demo import commands as demo_commands
     from callcenter.sandbox_cli import commands as sandbox_commands
     from ivr.cli import commands as ivr_commands
     from ticketing.cli import commands as ticketing_commands
@@ -35,6 +36,7 @@ def _register() -> None:
         *ivr_commands,
         *web_commands,
         *sandbox_commands,
+        *demo_commands,
     ):
         main.add_command(command)
 

@@ -1,0 +1,209 @@
+"""`callcenter demo`: the whole center on one machine, and one call into it.
+
+start brings up a real Asterisk (the sandbox), the FastAGI server, the
+worker and the web console on the configured database (a SQLite file by
+default), places a call whose caller leaves a spoken request, waits for its
+ticket and prints where to log in to see it. stop ends all of it by pid.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import subprocess
+import time
+from pathlib import Path
+
+import click
+from sqlalchemy import select
+
+from callcenter.ami import AmiClient, AmiError
+from callcenter.asterisk_sandbox import AsteriskSandbox, SandboxError, default_root
+from callcenter.config import Settings, get_settings, load_settings
+from callcenter.processes import (
+    CALLCENTER,
+    ProcessError,
+    spawn,
+    stop_by_pid_file,
+    wait_for_port,
+)
+from callcenter.sandbox_cli import CALLERS_DIALPLAN, REQUEST_SPEECH
+from ticketing.catalogue import load_catalogue
+from ticketing.db import session_scope
+from ticketing.migrate import upgrade
+from ticketing.models import Call, RecordingState, Role, Ticket
+from ticketing.users import create_user, get_user, set_password
+
+DEMO_USER = "demo"
+DEMO_CALLER_ID = "09121234567"
+
+# The scripted citizen: wait for the greeting, press 4 (leave a request),
+# wait for the beep, speak, press # and listen to the tracking code.
+REQUEST_SCRIPT = "w2|d4|s|pcallcenter-test/request|d#|w12|h"
+
+SERVICES = ("agi", "worker", "web")
+
+
+def _run_dir(settings: Settings) -> Path:
+    return settings.data_path / "demo"
+
+
+def _step(message: str) -> None:
+    click.echo(f"demo: {message}")
+
+
+def _prepare_database(settings: Settings) -> None:
+    _step(f"database {settings.sqlalchemy_url.split('@')[-1]}")
+    upgrade(settings.sqlalchemy_url)
+    with session_scope(settings.sqlalchemy_url) as session:
+        load_catalogue(session, settings.path(settings.catalogue_file))
+
+
+def _demo_login(settings: Settings) -> str:
+    """Create the demo supervisor, or give it a new password; return it."""
+    password = secrets.token_urlsafe(9)
+    with session_scope(settings.sqlalchemy_url) as session:
+        user = get_user(session, DEMO_USER)
+        if user is None:
+            create_user(session, DEMO_USER, password, Role.SUPERVISOR, "کارشناس نمونه")
+        else:
+            set_password(session, user, password)
+    return password
+
+
+def _start_services(settings: Settings, env: dict[str, str]) -> None:
+    run_dir = _run_dir(settings)
+    agi = spawn("agi", ["agi", "serve"], env, run_dir, detach=True)
+    worker = spawn("worker", ["worker"], env, run_dir, detach=True)
+    web = spawn("web", ["web", "serve"], env, run_dir, detach=True)
+
+    wait_for_port(settings.agi_port, agi)
+    wait_for_port(settings.web_port, web)
+    time.sleep(1)
+    if worker.poll() is not None:
+        raise ProcessError(f"worker exited; see {run_dir / 'worker.log'}")
+
+
+def _place_call(box: AsteriskSandbox, settings: Settings) -> str:
+    box.make_speech(REQUEST_SPEECH, "callcenter-test/request")
+    uniqueid = f"demo-{secrets.token_hex(6)}"
+    with AmiClient.from_settings(settings) as ami:
+        ivr_uniqueid = ami.originate_local(
+            "ivr",
+            "sandbox-caller",
+            {"CALLER_SCRIPT": REQUEST_SCRIPT},
+            DEMO_CALLER_ID,
+            uniqueid=uniqueid,
+        )
+        _step(f"call placed (uniqueid {ivr_uniqueid}); the caller leaves a request")
+        ami.wait_for_hangup(ivr_uniqueid, timeout=180)
+    return ivr_uniqueid
+
+
+def _wait_for_ticket(settings: Settings, uniqueid: str, timeout: float = 60):
+    query = (
+        select(Ticket.id, Ticket.tracking_code, Ticket.recording_state)
+        .join(Call, Ticket.call_id == Call.id)
+        .where(Call.uniqueid == uniqueid)
+    )
+    deadline = time.monotonic() + timeout
+    row = None
+    while time.monotonic() < deadline:
+        with session_scope(settings.sqlalchemy_url) as session:
+            row = session.execute(query).first()
+        if row and row.recording_state == RecordingState.READY:
+            return row
+        time.sleep(0.5)
+    return row
+
+
+def start_demo() -> None:
+    settings = get_settings()
+    run_dir = _run_dir(settings)
+    stop_demo(quiet=True)
+
+    _prepare_database(settings)
+
+    box = AsteriskSandbox(
+        default_root(), agi_server=f"{settings.agi_host}:{settings.agi_port}"
+    )
+    if not box.is_built():
+        _step(f"building the Asterisk root in {box.root} (about a minute)")
+        box.build()
+    _step("starting Asterisk 22 in the sandbox")
+    try:
+        box.start(CALLERS_DIALPLAN)
+    finally:
+        box.release_lock()
+
+    env = {**os.environ, **box.settings_environ()}
+    run_dir.mkdir(parents=True, exist_ok=True)
+    env_file = run_dir / "sandbox.env"
+    env_file.write_text(
+        "".join(f"{name}={value}\n" for name, value in box.settings_environ().items())
+    )
+    env_file.chmod(0o600)
+    settings = load_settings(environ=env)
+
+    _step("generating the Persian prompts (espeak-ng, sox)")
+    subprocess.run(
+        [str(CALLCENTER), "prompts", "build"], env=env, check=True, timeout=600
+    )
+
+    _step("starting the FastAGI server, the worker and the web console")
+    _start_services(settings, env)
+    password = _demo_login(settings)
+
+    uniqueid = _place_call(box, settings)
+    ticket = _wait_for_ticket(settings, uniqueid)
+
+    url = f"http://{settings.web_host}:{settings.web_port}"
+    click.echo("")
+    if ticket is None:
+        raise click.ClickException(
+            f"the call left no ticket; see the logs in {run_dir}"
+        )
+    click.echo(f"Ticket {ticket.tracking_code} (recording: {ticket.recording_state})")
+    click.echo(f"Console:  {url}/tickets/{ticket.id}")
+    click.echo(f"Login:    {DEMO_USER} / {password}")
+    click.echo(f"Logs:     {run_dir}/*.log   Stop: make stop")
+
+
+def stop_demo(quiet: bool = False) -> None:
+    settings = get_settings()
+    run_dir = _run_dir(settings)
+    for name in SERVICES:
+        if stop_by_pid_file(run_dir / f"{name}.pid") and not quiet:
+            _step(f"{name} stopped")
+
+    box = AsteriskSandbox(default_root())
+    if box.running_pid() is not None:
+        box.stop()
+        if not quiet:
+            _step("Asterisk stopped")
+
+
+@click.group()
+def demo() -> None:
+    """Everything on this machine, with one call placed into it."""
+
+
+@demo.command("start")
+def start_command() -> None:
+    """Start Asterisk and the services, place a call, print a login."""
+    try:
+        start_demo()
+    except (SandboxError, ProcessError, AmiError) as error:
+        raise click.ClickException(str(error)) from None
+
+
+@demo.command("stop")
+def stop_command() -> None:
+    """Stop what `demo start` started, by pid."""
+    try:
+        stop_demo()
+    except SandboxError as error:
+        raise click.ClickException(str(error)) from None
+
+
+commands = [demo]
