@@ -22,6 +22,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from callcenter.config import Settings
 from callcenter.persian import normalize_text
 from ivr.prompts import load_prompt_texts
@@ -88,6 +90,17 @@ def service_prompt_texts(services: Iterable) -> dict[str, str]:
 
 
 def _catalogue_services(settings: Settings) -> list[dict]:
+    try:
+        return _read_services(settings)
+    except SQLAlchemyError as error:
+        raise PromptBuildError(
+            "cannot read the service catalogue from the database "
+            f"({type(error.orig or error).__name__}): run `callcenter db upgrade` "
+            "and `callcenter catalogue load`, or build with --no-services"
+        ) from None
+
+
+def _read_services(settings: Settings) -> list[dict]:
     with session_scope(settings.sqlalchemy_url) as session:
         return [
             {

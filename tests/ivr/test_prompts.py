@@ -147,3 +147,31 @@ def test_unsafe_service_code_is_refused(settings):
     evil = dict(SERVICE, code="../../etc")
     with pytest.raises(PromptBuildError, match="safe file name"):
         build_prompts(settings, [evil])
+
+
+def test_service_prompts_come_from_the_catalogue_in_the_database(settings, session):
+    from ticketing.catalogue import load_catalogue
+
+    load_catalogue(session, settings.path(settings.catalogue_file))
+    session.commit()
+
+    report = build_prompts(settings, only=["service/tax/hours", "service/tax/menu"])
+
+    assert sorted(report.built) == ["service/tax/hours", "service/tax/menu"]
+    assert (settings.sounds_path / "service/tax/hours.wav").stat().st_size > 1000
+
+
+def test_prompts_build_command_without_a_database_says_what_to_do(settings, tmp_path):
+    from click.testing import CliRunner
+
+    from callcenter.config import use_settings
+    from ivr.cli import prompts
+
+    empty = f"sqlite:///{tmp_path / 'empty.db'}"
+    use_settings(replace(settings, database_url=empty))
+
+    result = CliRunner().invoke(prompts, ["build"])
+
+    assert result.exit_code == 1
+    assert "callcenter db upgrade" in result.output
+    assert "Traceback" not in result.output
