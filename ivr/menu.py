@@ -10,6 +10,7 @@ Each option carries, beside its key, the phrases a caller may say instead
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Any, Literal
 
@@ -22,6 +23,8 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+
+logger = logging.getLogger(__name__)
 
 KEYS = frozenset("0123456789*#")
 
@@ -247,16 +250,29 @@ def _check_references(
                 )
 
 
-_cache: dict[tuple[str, float], Menu] = {}
+_cache: dict[str, tuple[float, Menu]] = {}
 
 
 def get_menu(settings) -> Menu:
-    """The configured menu, read again only when the file changed."""
+    """The configured menu, read again when the file changed.
+
+    An admin's edit takes effect without a restart; an edit that breaks the
+    file is logged and the last good menu stays in use, so calls go on.
+    """
     path = settings.path(settings.menu_file)
-    key = (str(path), path.stat().st_mtime)
-    menu = _cache.get(key)
-    if menu is None:
+    mtime = path.stat().st_mtime
+    cached = _cache.get(str(path))
+    if cached is not None and cached[0] == mtime:
+        return cached[1]
+
+    try:
         menu = load_menu(path)
-        _cache.clear()
-        _cache[key] = menu
+    except MenuError as error:
+        if cached is None:
+            raise
+        logger.error("menu file changed but is not usable, keeping the last: %s", error)
+        _cache[str(path)] = (mtime, cached[1])
+        return cached[1]
+
+    _cache[str(path)] = (mtime, menu)
     return menu

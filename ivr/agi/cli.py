@@ -27,6 +27,15 @@ def agi_serve(host: str | None, port: int | None) -> None:
     except AgiError as error:
         raise click.ClickException(str(error)) from None
 
+    # The handler may check its data first (the IVR: the menu file), so a
+    # bad file stops start-up with its line instead of failing calls.
+    startup_check = getattr(handler, "startup_check", None)
+    if startup_check is not None:
+        try:
+            startup_check(settings)
+        except Exception as error:
+            raise click.ClickException(str(error)) from None
+
     try:
         server = FastAgiServer(
             host or settings.agi_host,

@@ -21,6 +21,7 @@ from ivr.flows import (
     service_info,
     status_lookup,
 )
+from ivr.menu import load_menu
 from ivr.navigator import serve
 
 logger = logging.getLogger(__name__)
@@ -68,3 +69,13 @@ def dispatch(channel: Channel, settings: Settings | None = None) -> None:
         entry = main.run
 
     run_flow(channel, lambda call: serve(call, entry(call)), settings)
+
+
+def startup_check(settings: Settings) -> None:
+    """Load the menu file (and its prompts) once; a MenuError names the line."""
+    menu = load_menu(settings.path(settings.menu_file))
+    logger.info("menu %s: %d nodes", settings.menu_file, len(menu.nodes))
+
+
+# `callcenter agi serve` runs this before it accepts calls.
+dispatch.startup_check = startup_check
