@@ -173,6 +173,7 @@ class LoginForm(FlaskForm):
             DataRequired("نام کاربری را وارد کنید."),
             Length(max=64, message="نام کاربری بیش از اندازه بلند است."),
         ],
+        render_kw={"autocomplete": "username", "autofocus": True},
     )
     password = PasswordField(
         "گذرواژه",
@@ -180,6 +181,7 @@ class LoginForm(FlaskForm):
             DataRequired("گذرواژه را وارد کنید."),
             Length(max=200, message="گذرواژه بیش از اندازه بلند است."),
         ],
+        render_kw={"autocomplete": "current-password"},
     )
 
 
