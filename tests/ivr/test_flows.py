@@ -329,6 +329,21 @@ def test_three_attempts_are_counted_per_call_not_per_visit(ivr_server):
     assert "status/too_many_attempts" in heard.prompts
 
 
+def test_attempts_are_counted_across_the_agi_sessions_of_a_call(ivr_server):
+    code = ticket_for(ivr_server)
+    wrong = f"{wrong_check_digit(code)}#"
+    # One wrong code, then a hangup while the second is asked for: two tries.
+    ivr_server.dial("status_lookup", [wrong], uniqueid="1733300555.1")
+
+    again = ivr_server.dial("status_lookup", [wrong], uniqueid="1733300555.1")
+
+    assert again.prompts[:3] == [
+        "status/enter_code",
+        "status/code_wrong",
+        "status/too_many_attempts",
+    ]
+
+
 def test_status_code_typed_without_a_hash_times_out_but_counts(ivr_server):
     code = ticket_for(ivr_server)
     assert len(code) == CODE_DIGITS

@@ -7,10 +7,12 @@ import textwrap
 import pytest
 from click.testing import CliRunner
 
+from callcenter.config import PROJECT_ROOT
 from ivr.cli import menu as menu_command
 from ivr.menu import MenuError, load_menu
 from ivr.prompts import load_prompt_texts
 
+SHIPPED = PROJECT_ROOT / "ivr/menus/main.yaml"
 PROMPTS = {"main/greeting", "main/menu", "menu/invalid", "menu/timeout", "x/y"}
 
 GOOD = """\
@@ -42,7 +44,7 @@ def error_of(tmp_path, text: str) -> str:
 
 
 def test_shipped_menu_loads_against_the_shipped_catalogue():
-    menu = load_menu("ivr/menus/main.yaml", set(load_prompt_texts()))
+    menu = load_menu(SHIPPED, set(load_prompt_texts()))
 
     main = menu.node(menu.start)
     assert main.keys == "*01234"
@@ -119,3 +121,36 @@ def test_menu_check_command(tmp_path):
     failed = runner.invoke(menu_command, ["check", str(bad)])
     assert failed.exit_code == 1
     assert "menu.yaml:8" in failed.output
+
+
+def test_agi_serve_stops_at_start_up_on_a_bad_menu(settings, tmp_path):
+    from dataclasses import replace
+
+    from callcenter.config import use_settings
+    from ivr.agi.cli import agi
+
+    bad = write(tmp_path, GOOD.replace("action: service_info", "action: fly"))
+    use_settings(replace(settings, menu_file=str(bad), agi_port=0))
+
+    result = CliRunner().invoke(agi, ["serve"])
+
+    assert result.exit_code == 1
+    assert f"{bad}:7" in result.output
+
+
+def test_a_broken_edit_keeps_the_last_good_menu(settings, tmp_path, caplog):
+    import os
+    from dataclasses import replace
+
+    from ivr.menu import get_menu
+
+    path = tmp_path / "main.yaml"
+    path.write_text(SHIPPED.read_text(encoding="utf-8"), encoding="utf-8")
+    current = replace(settings, menu_file=str(path))
+    first = get_menu(current)
+
+    path.write_text("nodes: [", encoding="utf-8")
+    os.utime(path, (1, 1))
+
+    assert get_menu(current) is first
+    assert "not usable" in caplog.text
