@@ -69,7 +69,6 @@ class CallContext:
     @classmethod
     def start(cls, channel: Channel, settings: Settings | None = None) -> CallContext:
         """Open (or resume, same uniqueid) the call record."""
-
         settings = settings or get_settings()
         with _session(settings) as session:
             row = start_call(
@@ -222,9 +221,9 @@ def run_flow(
 
     try:
         call = CallContext.start(channel, settings)
-    except ChannelHungUp:
-        return None
     except Exception:
+        # Known shortcoming: with the database down this call leaves no
+        # record at all; a local fallback journal would keep it.
         log.exception("call record not opened; sending caller to the operator")
         _rescue(channel, settings, None)
         return None

@@ -472,3 +472,18 @@ def test_call_ended_for_a_call_that_never_reached_a_flow(ivr_server):
 
     assert ended.call.outcome == CallOutcome.ABANDONED
     assert ended.call.ended_at is not None
+
+
+def test_without_a_call_record_the_caller_still_reaches_the_operator(
+    ivr_server, monkeypatch
+):
+    def database_down(*args, **kwargs):
+        raise ConnectionError("database unreachable")
+
+    monkeypatch.setattr("ivr.call.start_call", database_down)
+
+    heard = ivr_server.dial("main", [])
+
+    assert heard.prompts == ["general/apology"]
+    assert heard.variables == {"IVR_NEXT": "queue", "IVR_QUEUE": "operator"}
+    assert heard.call is None
