@@ -1,3 +1,275 @@
-"""Commands of this area for the `callcenter` CLI."""
+"""Commands of this area for the `callcenter` CLI: database, users, the
+service catalogue, closures of the center and the background worker."""
 
-commands = []
+from __future__ import annotations
+
+import datetime as dt
+import getpass
+import logging
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import click
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
+
+from callcenter.config import get_settings
+from callcenter.jalali import (
+    TEHRAN,
+    InvalidJalaliDate,
+    format_datetime,
+    parse_jalali_date,
+    tehran_now,
+    utc_now,
+)
+from callcenter.persian import normalize_digits
+from ticketing.models import Role
+
+logger = logging.getLogger(__name__)
+
+
+@contextmanager
+def _database() -> Iterator[Session]:
+    """A committed session; database failures become a one-line error."""
+    from ticketing.db import session_scope
+
+    try:
+        with session_scope(get_settings().sqlalchemy_url) as session:
+            yield session
+    except SQLAlchemyError as error:
+        first_line = str(error.orig or error).strip().splitlines()[0]
+        raise click.ClickException(f"database: {first_line}") from None
+
+
+# callcenter db ----------------------------------------------------------------
+
+
+@click.group("db")
+def db() -> None:
+    """The database schema."""
+
+
+@db.command("upgrade")
+def db_upgrade() -> None:
+    """Create or update the tables (Alembic upgrade head)."""
+    from ticketing.migrate import current_revision, upgrade
+
+    url = get_settings().sqlalchemy_url
+    try:
+        upgrade(url)
+        revision = current_revision(url)
+    except SQLAlchemyError as error:
+        first_line = str(error.orig or error).strip().splitlines()[0]
+        raise click.ClickException(f"database: {first_line}") from None
+    click.echo(f"database at revision {revision}")
+
+
+# callcenter user ----------------------------------------------------------------
+
+
+@click.group("user")
+def user() -> None:
+    """Console users."""
+
+
+@user.command("create")
+@click.argument("username")
+@click.option(
+    "--role",
+    type=click.Choice([role.value for role in Role]),
+    default=Role.AGENT.value,
+    show_default=True,
+)
+@click.option("--full-name", default="", help="Shown in the console.")
+@click.option(
+    "--password-stdin",
+    is_flag=True,
+    help="Read the password from the first line of stdin (for scripts).",
+)
+def user_create(username: str, role: str, full_name: str, password_stdin: bool) -> None:
+    """Create a console user; the password is asked for unless piped in."""
+    from ticketing.users import UserError, create_user
+
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt("password", hide_input=True, confirmation_prompt=True)
+
+    with _database() as session:
+        try:
+            created = create_user(session, username, password, role, full_name)
+        except UserError as error:
+            raise click.ClickException(str(error)) from None
+    click.echo(f"user {created.username} created ({created.role})")
+
+
+# callcenter catalogue -------------------------------------------------------------
+
+
+@click.group("catalogue")
+def catalogue() -> None:
+    """The service catalogue callers hear in the information menu."""
+
+
+@catalogue.command("load")
+@click.argument("file", required=False, type=click.Path(dir_okay=False))
+def catalogue_load(file: str | None) -> None:
+    """Load the catalogue file (default: the configured one) into the database."""
+    from ticketing.catalogue import CatalogueError, load_catalogue
+
+    settings = get_settings()
+    path = file or str(settings.path(settings.catalogue_file))
+    with _database() as session:
+        try:
+            services = load_catalogue(session, path)
+        except CatalogueError as error:
+            raise click.ClickException(f"catalogue not loaded:\n{error}") from None
+        for service in services:
+            click.echo(f"{service.menu_key}  {service.code}  {service.name}")
+    click.echo(f"{len(services)} services loaded from {path}")
+
+
+# callcenter closure -------------------------------------------------------------
+
+
+def _clock(text: str, option: str) -> dt.time | None:
+    """HH:MM or H (any digits); 24:00 means the end of the day (None)."""
+    value = normalize_digits(text).strip()
+    hours, _, minutes = value.partition(":")
+    try:
+        hour, minute = int(hours), int(minutes or "0")
+        if (hour, minute) == (24, 0):
+            return None
+        return dt.time(hour, minute)
+    except ValueError:
+        raise click.BadParameter(
+            f"expected HH:MM, got {text!r}", param_hint=option
+        ) from None
+
+
+def _closure_window(
+    day_text: str | None, from_text: str | None, to_text: str | None
+) -> tuple[dt.datetime, dt.datetime]:
+    now = tehran_now()
+    try:
+        day = parse_jalali_date(day_text) if day_text else now.date()
+    except InvalidJalaliDate as error:
+        raise click.BadParameter(str(error), param_hint="--date") from None
+
+    midnight = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), TEHRAN)
+    if from_text:
+        opens = _clock(from_text, "--from")
+        starts = midnight if opens is None else dt.datetime.combine(day, opens, TEHRAN)
+    else:
+        starts = max(now, dt.datetime.combine(day, dt.time(), TEHRAN))
+    closes = _clock(to_text, "--to") if to_text else None
+    ends = midnight if closes is None else dt.datetime.combine(day, closes, TEHRAN)
+
+    if ends <= starts:
+        raise click.BadParameter(
+            "the closure must end after it starts", param_hint="--to"
+        )
+    if ends <= now:
+        raise click.BadParameter("that time is already over", param_hint="--to")
+    return starts, ends
+
+
+@click.group("closure")
+def closure() -> None:
+    """Close the center at short notice (effective at once)."""
+
+
+@closure.command("add")
+@click.option("--from", "from_", help="HH:MM Tehran time (default: now).")
+@click.option("--to", help="HH:MM Tehran time (default: end of the day).")
+@click.option("--date", "day", help="Jalali date, e.g. 1405/09/13 (default: today).")
+@click.option("--reason", required=True, help="Why, in Persian (for the console).")
+def closure_add(
+    from_: str | None, to: str | None, day: str | None, reason: str
+) -> None:
+    """Close the center for a stretch of a day; without --from/--to, the rest of
+    today."""
+    from ticketing.hours import add_closure
+
+    starts, ends = _closure_window(day, from_, to)
+    with _database() as session:
+        try:
+            added = add_closure(session, starts, ends, reason, _who())
+        except ValueError as error:
+            raise click.ClickException(str(error)) from None
+        click.echo(
+            f"closure {added.id}: {format_datetime(added.starts_at)} to "
+            f"{format_datetime(added.ends_at)}"
+        )
+
+
+def _who() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "cli"
+
+
+@closure.command("list")
+def closure_list() -> None:
+    """Closures in force now or later."""
+    from ticketing.hours import upcoming_closures
+
+    now = utc_now()
+    with _database() as session:
+        found = upcoming_closures(session, now)
+        for item in found:
+            state = "in force" if item.starts_at <= now else "planned"
+            click.echo(
+                f"{item.id}\t{format_datetime(item.starts_at)} to "
+                f"{format_datetime(item.ends_at)}\t{state}\t{item.reason}\t"
+                f"{item.created_by}"
+            )
+    if not found:
+        click.echo("no closures")
+
+
+@closure.command("clear")
+@click.argument("closure_id", type=int)
+def closure_clear(closure_id: int) -> None:
+    """Remove a closure; the center follows its normal hours again."""
+    from ticketing.hours import remove_closure
+
+    with _database() as session:
+        try:
+            remove_closure(session, closure_id)
+        except LookupError as error:
+            raise click.ClickException(str(error)) from None
+    click.echo(f"closure {closure_id} removed")
+
+
+# callcenter worker ---------------------------------------------------------------
+
+
+@click.command("worker")
+@click.option("--burst", is_flag=True, help="Stop when the queue is empty.")
+@click.option(
+    "--requeue-pending",
+    is_flag=True,
+    help="First queue every recording still pending (e.g. after Redis was down).",
+)
+def worker(burst: bool, requeue_pending: bool) -> None:
+    """Run the background worker (recordings) on the rq queue."""
+    import redis
+
+    from ticketing import jobs
+
+    settings = get_settings()
+    if requeue_pending:
+        with _database() as session:
+            count = jobs.requeue_pending(session, settings)
+        click.echo(f"{count} pending recordings queued")
+
+    try:
+        jobs.run_worker(settings, burst=burst)
+    except redis.RedisError as error:
+        raise click.ClickException(f"redis unavailable: {error}") from None
+
+
+commands = [db, user, catalogue, closure, worker]

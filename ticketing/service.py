@@ -233,6 +233,13 @@ def add_note(
     return entry
 
 
+def set_description(session: Session, ticket: Ticket, text: str) -> Ticket:
+    """The ticket's text (an agent's summary, later a transcript), normalized."""
+    ticket.description = normalize_text(text)
+    session.flush()
+    return ticket
+
+
 def caller_may_hear_status(
     ticket: Ticket, caller_id: str | None, last_four: str | None = None
 ) -> bool:

@@ -1,0 +1,139 @@
+"""The ticketing commands through click's CliRunner, on the test database."""
+
+from __future__ import annotations
+
+import click
+import pytest
+from click.testing import CliRunner
+
+from callcenter.jalali import to_jalali
+from ticketing.catalogue import active_services
+from ticketing.cli import commands
+from ticketing.db import session_scope
+from ticketing.hours import active_closures, upcoming_closures
+from ticketing.models import RecordingState, Ticket
+from ticketing.users import authenticate
+
+from .test_jobs import make_ticket, write_wav
+
+
+@pytest.fixture
+def run(db):
+    group = click.Group("callcenter", commands={c.name: c for c in commands})
+    runner = CliRunner()
+
+    def invoke(*args, input=None):
+        return runner.invoke(group, list(args), input=input, catch_exceptions=False)
+
+    return invoke
+
+
+def test_db_upgrade(run):
+    result = run("db", "upgrade")
+
+    assert result.exit_code == 0, result.output
+    assert "revision 0001" in result.output
+
+
+def test_user_create_from_stdin(run, db):
+    result = run(
+        "user", "create", "Reza", "--role", "supervisor", "--full-name", "رضا",
+        "--password-stdin", input="a-good-password\n",
+    )  # fmt: skip
+
+    assert result.exit_code == 0, result.output
+    assert "user reza created (supervisor)" in result.output
+    with session_scope(db) as session:
+        assert authenticate(session, "reza", "a-good-password") is not None
+
+
+def test_user_create_errors_exit_non_zero(run):
+    run("user", "create", "reza", "--password-stdin", input="a-good-password\n")
+
+    again = run("user", "create", "reza", "--password-stdin", input="a-good-password\n")
+    short = run("user", "create", "sara", "--password-stdin", input="short\n")
+    role = run(
+        "user", "create", "ali", "--role", "boss", "--password-stdin", input="x\n"
+    )
+
+    assert again.exit_code == 1 and "already exists" in again.output
+    assert short.exit_code == 1 and "at least 8" in short.output
+    assert role.exit_code == 2 and "boss" in role.output
+
+
+def test_user_create_prompts_for_the_password(run):
+    result = run("user", "create", "maryam", input="a-good-password\na-good-password\n")
+
+    assert result.exit_code == 0, result.output
+
+
+def test_catalogue_load(run, db, tmp_path):
+    result = run("catalogue", "load")
+
+    assert result.exit_code == 0, result.output
+    assert "services loaded" in result.output
+    with session_scope(db) as session:
+        assert len(active_services(session)) >= 4
+
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("services:\n  - code: x\n    menu_key: 1\n", encoding="utf-8")
+    failed = run("catalogue", "load", str(bad))
+    assert failed.exit_code == 1
+    assert "bad.yaml:2: service is missing `name`" in failed.output
+
+
+def test_closure_add_list_clear(run, db):
+    added = run(
+        "closure", "add", "--date", "۱۴۱۰/۰۵/۱۰", "--from", "09:00", "--to", "12:30",
+        "--reason", "تعمیرات",
+    )  # fmt: skip
+    assert added.exit_code == 0, added.output
+    closure_id = added.output.split()[1].rstrip(":")
+
+    listed = run("closure", "list")
+    assert "planned" in listed.output and "تعمیرات" in listed.output
+    assert "۱۴۱۰/۰۵/۱۰ ۰۹:۰۰" in listed.output
+
+    assert run("closure", "clear", closure_id).exit_code == 0
+    assert "no closures" in run("closure", "list").output
+    missing = run("closure", "clear", closure_id)
+    assert missing.exit_code == 1 and "no closure" in missing.output
+
+
+def test_closure_for_the_rest_of_today(run, db):
+    result = run("closure", "add", "--reason", "برف سنگین")
+
+    assert result.exit_code == 0, result.output
+    with session_scope(db) as session:
+        [closure] = active_closures(session)
+        assert to_jalali(closure.ends_at) != to_jalali(closure.starts_at)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--date", "1402/12/30"], "no such Jalali day"),
+        (["--date", "1410/05/10", "--from", "25:00"], "expected HH:MM"),
+        (["--date", "1410/05/10", "--from", "12:00", "--to", "09:00"], "end after"),
+        (["--date", "1400/01/15", "--from", "09:00", "--to", "10:00"], "already over"),
+    ],
+)
+def test_closure_bad_input(run, db, args, message):
+    result = run("closure", "add", *args, "--reason", "x")
+
+    assert result.exit_code == 2
+    assert message in result.output
+    with session_scope(db) as session:
+        assert upcoming_closures(session) == []
+
+
+def test_worker_requeues_pending_and_works_in_burst(run, db, settings, redis_conn):
+    ticket_id, _, spooled = make_ticket(db, settings, "1700000300.1-1")
+    write_wav(spooled, 1.2)
+
+    result = run("worker", "--burst", "--requeue-pending")
+
+    assert result.exit_code == 0, result.output
+    assert "1 pending recordings queued" in result.output
+    with session_scope(db) as session:
+        assert session.get(Ticket, ticket_id).recording_state == RecordingState.READY

@@ -1,0 +1,135 @@
+"""Recording jobs on the real Redis with a real rq worker in burst mode."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import struct
+import wave
+
+import pytest
+from rq import Queue
+
+from ticketing.db import session_scope
+from ticketing.jobs import (
+    enqueue_recording,
+    process_recording,
+    requeue_pending,
+    run_worker,
+)
+from ticketing.models import RecordingState, Ticket
+from ticketing.service import create_voice_request
+
+
+def write_wav(path, seconds, rate=8000, channels=1):
+    frames = int(seconds * rate)
+    with wave.open(str(path), "wb") as audio:
+        audio.setnchannels(channels)
+        audio.setsampwidth(2)
+        audio.setframerate(rate)
+        sample = struct.pack("<h", 1000) * channels
+        audio.writeframes(sample * frames)
+
+
+def make_ticket(db, settings, name="1700000200.1-1"):
+    with session_scope(db) as session:
+        ticket = create_voice_request(
+            session,
+            call_id=None,
+            caller_number="09121112233",
+            spool_path=f"{settings.recording_spool_dir}/{name}.wav",
+            seconds=0,
+        )
+    return ticket.id, ticket.tracking_code, settings.spool_local_path / f"{name}.wav"
+
+
+def load(db, ticket_id):
+    with session_scope(db) as session:
+        return session.get(Ticket, ticket_id)
+
+
+def test_worker_moves_the_recording(db, settings, redis_conn):
+    ticket_id, code, spooled = make_ticket(db, settings)
+    write_wav(spooled, 1.5)
+
+    job_id = enqueue_recording(ticket_id, settings)
+    assert job_id is not None
+    assert run_worker(settings, burst=True) is True
+
+    ticket = load(db, ticket_id)
+    assert ticket.recording_state == RecordingState.READY
+    assert ticket.recording_seconds == pytest.approx(1.5)
+    stored = settings.recordings_path / ticket.recording_path.split("/recordings/")[1]
+    assert stored.name == f"{code}.wav"
+    assert stored.parent.parent.parent == settings.recordings_path
+    assert stored.exists() and not spooled.exists()
+    job = Queue(settings.rq_queue, connection=redis_conn).fetch_job(job_id)
+    assert job.get_status() == "finished"
+
+    # A second run changes nothing.
+    assert process_recording(ticket_id) == RecordingState.READY
+    assert load(db, ticket_id).recording_path == ticket.recording_path
+
+
+def test_other_formats_are_converted_with_sox(db, settings):
+    ticket_id, _, spooled = make_ticket(db, settings, "1700000200.2-1")
+    write_wav(spooled, 2.0, rate=16000, channels=2)
+
+    assert process_recording(ticket_id) == RecordingState.READY
+
+    ticket = load(db, ticket_id)
+    with wave.open(ticket.recording_path, "rb") as audio:
+        assert audio.getframerate() == 8000
+        assert audio.getnchannels() == 1
+        assert audio.getsampwidth() == 2
+    assert ticket.recording_seconds == pytest.approx(2.0, abs=0.01)
+
+
+def test_missing_file_is_marked_not_crashed(db, settings, caplog):
+    ticket_id, code, _ = make_ticket(db, settings, "1700000200.3-1")
+
+    with caplog.at_level(logging.WARNING, logger="ticketing.jobs"):
+        assert process_recording(ticket_id) == RecordingState.MISSING
+
+    assert load(db, ticket_id).recording_state == RecordingState.MISSING
+    assert code in caplog.text
+
+
+def test_a_late_file_is_taken_on_the_next_run(db, settings):
+    ticket_id, _, spooled = make_ticket(db, settings, "1700000200.4-1")
+    assert process_recording(ticket_id) == RecordingState.MISSING
+
+    write_wav(spooled, 1.0)
+
+    assert process_recording(ticket_id) == RecordingState.READY
+
+
+def test_crash_after_commit_leaves_a_spool_file_the_next_run_removes(db, settings):
+    ticket_id, _, spooled = make_ticket(db, settings, "1700000200.5-1")
+    write_wav(spooled, 1.0)
+    process_recording(ticket_id)
+    write_wav(spooled, 1.0)  # as if the unlink had not happened
+
+    assert process_recording(ticket_id) == RecordingState.READY
+    assert not spooled.exists()
+
+
+def test_unknown_ticket(db, settings):
+    assert process_recording(424242) == "no_ticket"
+
+
+def test_redis_down_leaves_the_ticket_pending(db, settings, redis_conn, caplog):
+    ticket_id, _, spooled = make_ticket(db, settings, "1700000200.6-1")
+    write_wav(spooled, 1.0)
+    # Nothing listens on port 1 of this machine.
+    down = dataclasses.replace(settings, redis_url="redis://127.0.0.1:1/0")
+
+    with caplog.at_level(logging.WARNING, logger="ticketing.jobs"):
+        assert enqueue_recording(ticket_id, down) is None
+    assert "left pending" in caplog.text
+    assert load(db, ticket_id).recording_state == RecordingState.PENDING
+
+    with session_scope(db) as session:
+        assert requeue_pending(session, settings) == 1
+    run_worker(settings, burst=True)
+    assert load(db, ticket_id).recording_state == RecordingState.READY
