@@ -326,13 +326,14 @@ class AsteriskSimulator:
             arguments = [self.flow, *self.arguments]
         lines += [
             ("agi_channel", self.channel_name),
-            ("agi_language", "fa"),
+            ("agi_language", "en"),
             ("agi_type", "PJSIP"),
             ("agi_uniqueid", self.uniqueid),
             ("agi_version", ASTERISK_VERSION),
             ("agi_callerid", self.caller_id or "unknown"),
             ("agi_calleridname", self.caller_name or "unknown"),
-            ("agi_callingpres", "0"),
+            # 67: "number not available", what Asterisk says without one.
+            ("agi_callingpres", "0" if self.caller_id else "67"),
             ("agi_callingani2", "0"),
             ("agi_callington", "0"),
             ("agi_callingtns", "0"),
