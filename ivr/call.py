@@ -19,7 +19,7 @@ from callcenter.jalali import utc_now
 from callcenter.logs import call_logger
 from callcenter.persian import mask_phone, phone_or_none
 from ivr.agi.channel import Channel
-from ivr.agi.errors import AgiError, ChannelHungUp
+from ivr.agi.errors import AgiError, ChannelHungUp, CommandFailed
 from ticketing.calls import add_steps, end_call, start_call
 from ticketing.db import session_scope
 from ticketing.hours import center_status
@@ -136,7 +136,14 @@ class CallContext:
     def play(self, name: str, escape_digits: str = "") -> str:
         """Play one prompt; return the key that interrupted it, or ''."""
         self.step("prompt", name)
-        return self.channel.stream_file(self.sound(name), escape_digits)
+        try:
+            return self.channel.stream_file(self.sound(name), escape_digits)
+        except CommandFailed:
+            # Usually a sound file that was never built: one prompt lost is
+            # better than a call lost. `callcenter prompts build` fixes it.
+            self.step("invalid", f"unplayable:{name}")
+            self.log.warning("prompt %s could not be played", name)
+            return ""
 
     def play_all(self, names: list[str], escape_digits: str = "") -> str:
         """Play prompts in order until one is interrupted by a key."""

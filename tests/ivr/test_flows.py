@@ -487,3 +487,23 @@ def test_without_a_call_record_the_caller_still_reaches_the_operator(
     assert heard.prompts == ["general/apology"]
     assert heard.variables == {"IVR_NEXT": "queue", "IVR_QUEUE": "operator"}
     assert heard.call is None
+
+
+def test_a_missing_sound_file_costs_a_prompt_not_the_call(ivr_server, tmp_path):
+    from ivr.simulator import simulate_call
+
+    # An empty sounds folder: every STREAM FILE answers result=-1 endpos=0.
+    sounds = tmp_path / "no-sounds"
+    sounds.mkdir()
+
+    heard = simulate_call(
+        ivr_server.host,
+        ivr_server.port,
+        flow="consultation",
+        events=[],
+        caller_id=CALLER,
+        sounds_root=str(sounds),
+    )
+
+    assert heard.variables == {"IVR_NEXT": "queue", "IVR_QUEUE": "consultation"}
+    assert not heard.caller_hung_up
