@@ -17,6 +17,13 @@ The caller is a list of events, consumed by the commands that listen:
   "record:<wav>"   what the caller says to the next RECORD FILE
 When the events run out, the caller hangs up at the next command that
 waits for them (interactive mode asks the terminal instead).
+
+Known differences from Asterisk (checked against the replies recorded in
+tests/agi/asterisk22_trace.txt): a 520's usage text is a short line of our
+own, not Asterisk's XML documentation; prompts last a nominal two seconds
+unless sounds_root names the sound files; RECORD FILE writes WAV, other
+formats as raw samples; the SPEECH, SAY DATE/TIME, RECEIVE and TDD commands
+are not simulated and get 510.
 """
 
 from __future__ import annotations
