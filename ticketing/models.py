@@ -18,6 +18,7 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
+    TypeDecorator,
     UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -30,8 +31,29 @@ class Base(DeclarativeBase):
     pass
 
 
+class UtcDateTime(TypeDecorator):
+    """DateTime(timezone=True) that always reads back aware UTC datetimes.
+
+    PostgreSQL does so already; SQLite (the embedded default) stores no zone
+    and would hand back naive values that cannot be compared with aware ones.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is not None and value.tzinfo is not None:
+            value = value.astimezone(dt.UTC)
+        return value
+
+    def process_result_value(self, value, dialect):
+        if value is not None and value.tzinfo is None:
+            value = value.replace(tzinfo=dt.UTC)
+        return value
+
+
 def _utc_column(**kwargs) -> Mapped[dt.datetime]:
-    return mapped_column(DateTime(timezone=True), **kwargs)
+    return mapped_column(UtcDateTime(), **kwargs)
 
 
 class Role(StrEnum):

@@ -58,3 +58,19 @@ def test_upgrade_on_a_fresh_sqlite_file(tmp_path):
     engine.dispose()
     assert {"users", "tickets", "call_steps", "ticket_history"} <= names
     assert current_revision(url) == "0001"
+
+
+def test_sqlite_reads_back_aware_utc_times(tmp_path):
+    from ticketing.calls import get_call, start_call
+    from ticketing.db import session_scope
+
+    url = f"sqlite:///{tmp_path / 'aware.db'}"
+    upgrade(url)
+
+    with session_scope(url) as session:
+        start_call(session, "1700000400.1", "Local/s@ivr", "09120000000")
+    with session_scope(url) as session:
+        started = get_call(session, "1700000400.1").started_at
+
+    assert started.utcoffset() is not None
+    assert started.utcoffset().total_seconds() == 0
