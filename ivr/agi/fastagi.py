@@ -86,11 +86,13 @@ class FastAgiServer:
         port: int = 4573,
         handler: Handler | None = None,
         grace_seconds: float = 10.0,
+        env_timeout: float = 10.0,
     ):
         if handler is None:
             raise ValueError("FastAgiServer needs a handler(channel)")
         self.handler = handler
         self.grace_seconds = grace_seconds
+        self.env_timeout = env_timeout
         family = socket.AF_INET6 if ":" in host else socket.AF_INET
         self._server = _TcpServer((host, port), self, family)
         self._calls: set[SocketTransport] = set()
@@ -122,14 +124,19 @@ class FastAgiServer:
             transport.close()
 
     def _run_call(self, transport: SocketTransport) -> None:
+        # Asterisk writes the environment at once; a peer that does not
+        # must not hold a thread. Commands may then wait as long as a
+        # caller takes (WAIT FOR DIGIT -1), so no timeout after it.
+        transport.sock.settimeout(self.env_timeout)
         try:
             env = read_env(transport.readline)
         except ChannelHungUp:
-            logger.info("fastagi: connection closed before its environment")
+            logger.info("fastagi: no environment from %s", _peer(transport.sock))
             return
         except Exception:
             logger.exception("fastagi: unreadable environment")
             return
+        transport.sock.settimeout(None)
 
         channel = Channel(transport, env)
         log = call_logger(logger, channel.uniqueid)
@@ -204,3 +211,11 @@ class FastAgiServer:
         for transport in left:
             with contextlib.suppress(OSError):
                 transport.sock.shutdown(socket.SHUT_RDWR)
+
+
+def _peer(sock: socket.socket) -> str:
+    try:
+        host, port = sock.getpeername()[:2]
+    except OSError:
+        return "a closed connection"
+    return f"{host}:{port}"

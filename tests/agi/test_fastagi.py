@@ -122,6 +122,19 @@ def test_field_case_3_input_ends_inside_the_environment(serve, kept, caplog):
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
 
 
+def test_a_peer_that_sends_no_environment_is_dropped(serve, kept, caplog):
+    host, port = serve(handlers.keep_recording, env_timeout=0.2)
+    caplog.set_level(logging.INFO)
+
+    with socket.create_connection((host, port)) as sock:
+        sock.sendall(b"agi_network: yes\n")
+        sock.settimeout(5)
+        assert sock.recv(100) == b""
+
+    assert kept == []
+    assert "fastagi: no environment from 127.0.0.1" in caplog.text
+
+
 def test_field_case_4_persian_and_quotes_in_arguments(serve, spool, kept):
     host, port = serve(handlers.keep_recording)
 
