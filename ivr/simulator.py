@@ -659,7 +659,9 @@ class AsteriskSimulator:
     def _control_stream_file(self, words):
         if not 5 <= len(words) <= 9:
             raise _UsageError
-        reply = self._stream_file(words[:5] if len(words) > 4 else words)
+        # Played like STREAM FILE (words[4] is skipms, not an offset), but
+        # Asterisk's reply to it carries no endpos.
+        reply = self._stream_file(words[:5])
         return reply.split(" endpos=")[0]
 
     def _get_option(self, words):
@@ -670,8 +672,7 @@ class AsteriskSimulator:
             return "200 result=-1 endpos=0"
         escape = words[3]
 
-        # A key during the prompt, else one in the wait after it; a key
-        # that is not an escape digit ends the wait with 0.
+        # A key that is not an escape digit ends the wait with 0.
         if self._gone_while_listening():
             raise _Hangup(f"200 result=-1 endpos={length}")
         if self.caller.peek(listening=True) == "wait":
