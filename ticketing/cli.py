@@ -244,6 +244,33 @@ def closure_clear(closure_id: int) -> None:
     click.echo(f"closure {closure_id} removed")
 
 
+# callcenter holidays -----------------------------------------------------------
+
+
+@click.group("holidays")
+def holidays() -> None:
+    """The Jalali holiday list an admin edits."""
+
+
+@holidays.command("check")
+@click.argument("file", required=False, type=click.Path(dir_okay=False))
+def holidays_check(file: str | None) -> None:
+    """Check the holiday file (default: the configured one) and list it."""
+    from callcenter.jalali import format_long_date
+    from ticketing.hours import HolidayFileError, read_holidays
+
+    settings = get_settings()
+    path = file or str(settings.path(settings.holidays_file))
+    try:
+        found = read_holidays(path)
+    except HolidayFileError as error:
+        raise click.ClickException(f"holiday file has problems:\n{error}") from None
+    for day in sorted(found):
+        lunar = " (lunar)" if found[day].lunar else ""
+        click.echo(f"{format_long_date(day)}  {found[day].name}{lunar}")
+    click.echo(f"{len(found)} holidays in {path}")
+
+
 # callcenter worker ---------------------------------------------------------------
 
 
@@ -272,4 +299,4 @@ def worker(burst: bool, requeue_pending: bool) -> None:
         raise click.ClickException(f"redis unavailable: {error}") from None
 
 
-commands = [db, user, catalogue, closure, worker]
+commands = [db, user, catalogue, closure, holidays, worker]

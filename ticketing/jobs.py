@@ -55,7 +55,11 @@ def _redis(settings: Settings) -> redis.Redis:
 
 
 def spool_file(settings: Settings, ticket: Ticket) -> Path:
-    """Where this process finds the file Asterisk recorded for the ticket."""
+    """Where this process finds the file Asterisk recorded for the ticket.
+
+    Only the file name of the stored path is used: the row cannot send the
+    worker to read a file outside the spool folder.
+    """
     name = Path(ticket.recording_spool_path).name
     if not name.endswith(".wav"):
         name += ".wav"

@@ -137,3 +137,15 @@ def test_worker_requeues_pending_and_works_in_burst(run, db, settings, redis_con
     assert "1 pending recordings queued" in result.output
     with session_scope(db) as session:
         assert session.get(Ticket, ticket_id).recording_state == RecordingState.READY
+
+
+def test_holidays_check(run, tmp_path):
+    shipped = run("holidays", "check")
+    assert shipped.exit_code == 0, shipped.output
+    assert "۱ فروردین ۱۴۰۵  جشن نوروز" in shipped.output
+
+    bad = tmp_path / "holidays.yaml"
+    bad.write_text("holidays:\n  - date: 1402/12/30\n    name: x\n", encoding="utf-8")
+    failed = run("holidays", "check", str(bad))
+    assert failed.exit_code == 1
+    assert "holidays.yaml:2: no such Jalali day: '1402/12/30'" in failed.output

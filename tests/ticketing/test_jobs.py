@@ -17,6 +17,11 @@ from ticketing.jobs import (
     requeue_pending,
     run_worker,
 )
+
+# A note on time: with rq 3.0.0 and redis 8.2.0 a burst worker can take up to
+# 60 s to stop (rq's pubsub thread waits out its 60 s poll in redis-py's
+# PubSubWorkerThread.stop, which now joins without a timeout). Reported;
+# these tests start as few workers as they can.
 from ticketing.models import RecordingState, Ticket
 from ticketing.service import create_voice_request
 
@@ -131,5 +136,7 @@ def test_redis_down_leaves_the_ticket_pending(db, settings, redis_conn, caplog):
 
     with session_scope(db) as session:
         assert requeue_pending(session, settings) == 1
-    run_worker(settings, burst=True)
-    assert load(db, ticket_id).recording_state == RecordingState.READY
+    [job] = Queue(settings.rq_queue, connection=redis_conn).get_jobs()
+    assert job.args == (ticket_id,)
+    # The worker itself is exercised above and in test_cli; run the job here.
+    assert job.func(*job.args) == RecordingState.READY
