@@ -114,3 +114,26 @@ def test_close_call_keeps_a_named_outcome(session):
 
     assert call.outcome == CallOutcome.HUNG_UP_IN_MENU
     assert call.outcome_detail == "main"
+
+
+def test_two_sessions_racing_to_start_one_call_share_the_row(db):
+    import threading
+
+    results = {}
+    with session_scope(db) as first:
+        mine = start_call(first, "1700000000.10", "Local/s@ivr", None, "")
+        first.flush()
+
+        # The second insert waits on the unique index until the first commits.
+        def second_session():
+            with session_scope(db) as second:
+                results["id"] = start_call(second, "1700000000.10", "", None, "").id
+
+        racer = threading.Thread(target=second_session)
+        racer.start()
+        racer.join(timeout=0.5)
+        assert racer.is_alive()
+        my_id = mine.id
+
+    racer.join(timeout=10)
+    assert results["id"] == my_id
