@@ -63,7 +63,9 @@ class AmiClient:
         self.username = username
         self.secret = secret
         self.timeout = timeout
-        self.events: list[Event] = []
+        # Every event seen, numbered from 0 (the oldest may be dropped).
+        self.events: list[tuple[int, Event]] = []
+        self._next_seq = 0
         self._events_changed = threading.Condition()
         self._client: _Client | None = None
 
@@ -173,20 +175,38 @@ class AmiClient:
 
     def _on_event(self, event: Event, source=None) -> None:
         with self._events_changed:
-            self.events.append(event)
+            self.events.append((self._next_seq, event))
+            self._next_seq += 1
             del self.events[:-EVENT_MEMORY]
             self._events_changed.notify_all()
 
+    def mark(self) -> int:
+        """The number the next event will get: pass it as `since`."""
+        with self._events_changed:
+            return self._next_seq
+
     def wait_for_event(
-        self, matches: Callable[[Event], bool], timeout: float = 30
+        self,
+        matches: Callable[[Event], bool],
+        timeout: float = 30,
+        since: int = 0,
     ) -> Event:
-        """The first event (seen so far or still to come) that matches."""
+        """The first event numbered since or later, seen so far or still to
+        come, that matches."""
+        return self.wait_for_numbered(matches, timeout, since)[1]
+
+    def wait_for_numbered(
+        self,
+        matches: Callable[[Event], bool],
+        timeout: float = 30,
+        since: int = 0,
+    ) -> tuple[int, Event]:
         deadline = time.monotonic() + timeout
         with self._events_changed:
             while True:
-                for event in self.events:
-                    if matches(event):
-                        return event
+                for seq, event in self.events:
+                    if seq >= since and matches(event):
+                        return seq, event
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     raise AmiError(f"no matching AMI event within {timeout} s")

@@ -1,0 +1,161 @@
+"""Calls through the real Asterisk into the product's IVR.
+
+Each call is placed with AMI Originate on a Local channel: the IVR half runs
+deploy/asterisk/extensions.conf's [ivr] (FastAGI to `callcenter agi
+serve`), the caller half is a scripted citizen (callcenter.sandbox_caller)
+who waits for the IVR's AGI commands and then presses keys, plays a WAV
+made with espeak-ng + sox, or hangs up. What the call left is read from
+the database the IVR wrote to.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from callcenter.sandbox_caller import ScriptedCall
+from tests.e2e.conftest import wait_until
+from ticketing.calls import get_call, start_call
+from ticketing.db import session_scope
+from ticketing.models import CallOutcome, RecordingState, Ticket
+from ticketing.service import change_status, create_voice_request
+from ticketing.workflow import TicketStatus
+
+pytestmark = pytest.mark.e2e
+
+FILER = "09121234567"
+
+
+def main_menu(settings) -> str:
+    return f"STREAM FILE {settings.sound_prefix}/main/menu"
+
+
+def closed_call(settings, uniqueid: str) -> dict:
+    """The call record once call_ended has closed it, with its steps."""
+
+    def read():
+        with session_scope(settings.database_url) as session:
+            call = get_call(session, uniqueid)
+            if call is None or call.ended_at is None:
+                return None
+            return {
+                "id": call.id,
+                "ended_at": call.ended_at,
+                "outcome": call.outcome,
+                "detail": call.outcome_detail,
+                "caller_id": call.caller_id,
+                "steps": [(step.kind, step.node, step.value) for step in call.steps],
+            }
+
+    return wait_until(read, timeout=30, what=f"a closed call record for {uniqueid}")
+
+
+def prompts_heard(call: dict) -> list[str]:
+    return [value for kind, _node, value in call["steps"] if kind == "prompt"]
+
+
+def soxi_seconds(path: Path) -> float:
+    done = subprocess.run(
+        ["soxi", "-D", str(path)], capture_output=True, text=True, check=True
+    )
+    return float(done.stdout)
+
+
+def test_request_call_leaves_ticket_with_recording(product, ami, e2e_settings):
+    call = ScriptedCall.place(ami, FILER)
+    call.when(main_menu(e2e_settings), "d4")
+    # Let the beep pass, speak about four seconds, finish with #.
+    call.when("RECORD FILE", "w1|pcallcenter-test/request|d#")
+    call.wait_ended(timeout=120)
+
+    record = closed_call(e2e_settings, call.ivr_uniqueid)
+    assert record["outcome"] == CallOutcome.REQUEST_LEFT
+    assert record["caller_id"] == FILER
+
+    def ticket_with_recording():
+        with session_scope(e2e_settings.database_url) as session:
+            ticket = session.scalars(
+                select(Ticket).where(Ticket.call_id == record["id"])
+            ).one_or_none()
+            if ticket is None or ticket.recording_state == RecordingState.PENDING:
+                return None
+            return {
+                "code": ticket.tracking_code,
+                "state": ticket.recording_state,
+                "path": ticket.recording_path,
+                "seconds": ticket.recording_seconds,
+                "caller": ticket.caller_number,
+            }
+
+    ticket = wait_until(ticket_with_recording, timeout=60, what="the worker")
+    assert ticket["state"] == RecordingState.READY
+    assert ticket["caller"] == FILER
+    assert record["detail"] == ticket["code"]
+
+    # The worker moved the WAV out of Asterisk's spool; measure it ourselves.
+    recording = Path(ticket["path"])
+    assert recording.is_file()
+    assert soxi_seconds(recording) > 1.0
+    assert ticket["seconds"] == pytest.approx(soxi_seconds(recording), abs=0.1)
+
+    # The code was read back digit by digit, twice.
+    digits = [name for name in prompts_heard(record) if name.startswith("digit/")]
+    assert digits == 2 * [f"digit/{digit}" for digit in ticket["code"]]
+
+
+def seed_ticket(settings, status: TicketStatus) -> str:
+    """A request filed earlier from FILER, then moved on by an agent."""
+    with session_scope(settings.database_url) as session:
+        earlier = start_call(session, f"e2e-seed-{status.value}", "seed", FILER)
+        ticket = create_voice_request(
+            session,
+            call_id=earlier.id,
+            caller_number=FILER,
+            spool_path=f"{settings.recording_spool_dir}/seed-{status.value}.wav",
+            seconds=3.0,
+        )
+        change_status(session, ticket, status, note="مدارک بررسی شد")
+        return ticket.tracking_code
+
+
+@pytest.mark.parametrize(
+    ("caller_id", "status"),
+    [
+        (FILER, TicketStatus.IN_PROGRESS),
+        ("02188776655", TicketStatus.WAITING_FOR_CITIZEN),
+    ],
+    ids=["from-filer-phone", "last-four-digits"],
+)
+def test_status_call_hears_status_set_by_agent(
+    product, ami, e2e_settings, caller_id, status
+):
+    code = seed_ticket(e2e_settings, status)
+
+    call = ScriptedCall.place(ami, caller_id)
+    call.when(main_menu(e2e_settings), "d3")
+    call.when("GET DATA", f"d{code}#")
+    if caller_id != FILER:
+        call.when("GET DATA", "d4567#")
+    call.wait_for_command(f"STREAM FILE {e2e_settings.sound_prefix}/status/{status}")
+    call.when("WAIT FOR DIGIT", "h")
+    call.wait_ended()
+
+    record = closed_call(e2e_settings, call.ivr_uniqueid)
+    heard = prompts_heard(record)
+    assert f"status/{status}" in heard, heard
+    assert ("key", "main", "3") in record["steps"], record["steps"]
+
+
+def test_hangup_in_main_menu_leaves_closed_call_record(product, ami, e2e_settings):
+    call = ScriptedCall.place(ami, FILER)
+    call.when(main_menu(e2e_settings), "h")
+    call.wait_ended()
+
+    record = closed_call(e2e_settings, call.ivr_uniqueid)
+    assert record["ended_at"] is not None
+    assert record["outcome"] == CallOutcome.HUNG_UP_IN_MENU
+    assert record["detail"] == "main"
+    assert record["steps"][0][:2] == ("menu", "main")
