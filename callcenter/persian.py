@@ -14,9 +14,7 @@ PERSIAN_DIGITS = "۰۱۲۳۴۵۶۷۸۹"
 ARABIC_INDIC_DIGITS = "٠١٢٣٤٥٦٧٨٩"
 ZWNJ = "\u200c"
 
-_TO_ASCII_DIGITS = str.maketrans(
-    PERSIAN_DIGITS + ARABIC_INDIC_DIGITS, "0123456789" * 2
-)
+_TO_ASCII_DIGITS = str.maketrans(PERSIAN_DIGITS + ARABIC_INDIC_DIGITS, "0123456789" * 2)
 _TO_PERSIAN_DIGITS = str.maketrans("0123456789", PERSIAN_DIGITS)
 
 # Arabic letters that Persian writes differently, and marks that only vary

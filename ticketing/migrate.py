@@ -13,6 +13,7 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from sqlalchemy.engine import make_url
 
 from callcenter.config import get_settings
 
@@ -35,6 +36,17 @@ def alembic_config(url: str | None = None) -> Config:
 def upgrade(url: str | None = None) -> None:
     """Run every migration not yet applied to the database at `url`."""
     config = alembic_config(url)
+
+    # SQLite creates the file but not its folder; a newcomer's data_dir
+    # does not exist before the first upgrade.
+    target = make_url(config.attributes["url"])
+    if target.get_backend_name() == "sqlite" and target.database not in (
+        None,
+        "",
+        ":memory:",
+    ):
+        Path(target.database).parent.mkdir(parents=True, exist_ok=True)
+
     logger.info("upgrading database schema to head")
     command.upgrade(config, "head")
 
