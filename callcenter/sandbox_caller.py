@@ -36,9 +36,11 @@ class ScriptedCall:
         ivr_context: str = "ivr",
         first_steps: str = "",
         timeout: float = 15,
+        name: str = "sandbox",
     ) -> ScriptedCall:
-        """Originate the call; return once both halves exist."""
-        call = cls(ami, f"e2e-{uuid.uuid4().hex[:12]}")
+        """Originate the call; return once both halves exist. The caller
+        half's uniqueid is <name>-<random>, the IVR's that plus ";2"."""
+        call = cls(ami, f"{name}-{uuid.uuid4().hex[:12]}")
         call._since = ami.mark()
         ami.originate_local(
             ivr_context,

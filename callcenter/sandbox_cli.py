@@ -2,13 +2,13 @@
 
 start prints the environment the other commands need (the AMI secret is
 made fresh at each start); call places a call through AMI with a scripted
-caller (see tests/e2e/callers.conf for the script language).
+caller that reacts to the IVR's AGI commands (callcenter.sandbox_caller;
+the steps are those of tests/e2e/callers.conf).
 """
 
 from __future__ import annotations
 
 import shlex
-import uuid
 from pathlib import Path
 
 import click
@@ -16,11 +16,10 @@ import click
 from callcenter.ami import AmiClient, AmiError
 from callcenter.asterisk_sandbox import AsteriskSandbox, SandboxError, default_root
 from callcenter.config import PROJECT_ROOT, get_settings
+from callcenter.sandbox_caller import ScriptedCall
 
 CALLERS_DIALPLAN = PROJECT_ROOT / "tests" / "e2e" / "callers.conf"
-REQUEST_SPEECH = (
-    "سلام. گواهی‌نامه‌ی من گم شده است. لطفا برای صدور المثنی با من تماس بگیرید."
-)
+REQUEST_SPEECH = "سلام. گواهی‌نامه‌ی من گم شده است. لطفا تماس بگیرید."
 
 
 def _sandbox(root: str | None, agi_server: str | None = None) -> AsteriskSandbox:
@@ -102,15 +101,18 @@ def status(root: str | None) -> None:
 @root_option
 @click.option("--caller-id", default="09121234567", show_default=True)
 @click.option(
-    "--script",
-    default="w2|d4|s|pcallcenter-test/request|d#|w8|h",
-    show_default=True,
-    help="Caller steps: wN wait, dKEYS send keys, s wait for silence, "
-    "pSOUND play, h hang up; separated by |.",
+    "--on",
+    "reactions",
+    multiple=True,
+    metavar="COMMAND=STEPS",
+    help="When the IVR sends an AGI command starting with COMMAND, the caller "
+    "runs STEPS (wN wait, dKEYS keys, pSOUND play, h hang up; | between). "
+    "Repeatable, in order. Default: leave a spoken request.",
 )
 @click.option(
     "--say",
     default=REQUEST_SPEECH,
+    show_default=False,
     help="Persian text synthesized as callcenter-test/request for p steps.",
 )
 @click.option("--ivr-context", default="ivr", show_default=True)
@@ -118,37 +120,45 @@ def status(root: str | None) -> None:
 def call(
     root: str | None,
     caller_id: str,
-    script: str,
+    reactions: tuple[str, ...],
     say: str,
     ivr_context: str,
     timeout: int,
 ) -> None:
-    """Place a call into the IVR whose caller follows a script."""
+    """Place a call into the IVR with a scripted caller; wait for its end."""
     settings = get_settings()
+    plan = []
+    for reaction in reactions or _default_reactions(settings.sound_prefix):
+        command, separator, steps = reaction.partition("=")
+        if not separator or not command.strip() or not steps.strip():
+            raise click.BadParameter(
+                f"{reaction!r}: expected COMMAND=STEPS", param_hint="--on"
+            )
+        plan.append((command.strip(), steps.strip()))
+
     box = _sandbox(root)
     if box.running_pid() is None:
         raise click.ClickException(f"{box.status()}; run: callcenter sandbox start")
-    if say:
-        try:
-            box.make_speech(say, "callcenter-test/request")
-        except SandboxError as error:
-            raise click.ClickException(str(error)) from None
-
-    uniqueid = f"sandbox-{uuid.uuid4().hex[:12]}"
     try:
+        if say:
+            box.make_speech(say, "callcenter-test/request")
         with AmiClient.from_settings(settings) as ami:
-            ivr_uniqueid = ami.originate_local(
-                ivr_context,
-                "sandbox-caller",
-                {"CALLER_SCRIPT": script},
-                caller_id,
-                uniqueid=uniqueid,
-            )
-            click.echo(f"call placed: IVR uniqueid {ivr_uniqueid}")
-            ami.wait_for_hangup(ivr_uniqueid, timeout)
-    except AmiError as error:
+            placed = ScriptedCall.place(ami, caller_id, ivr_context)
+            click.echo(f"call placed: IVR uniqueid {placed.ivr_uniqueid}")
+            for command, steps in plan:
+                seen = placed.when(command, steps, timeout)
+                click.echo(f"  IVR: {seen}  ->  caller: {steps}")
+            placed.wait_ended(timeout)
+    except (AmiError, SandboxError) as error:
         raise click.ClickException(str(error)) from None
-    click.echo(f"call {ivr_uniqueid} ended")
+    click.echo(f"call {placed.ivr_uniqueid} ended")
+
+
+def _default_reactions(sound_prefix: str) -> list[str]:
+    return [
+        f"STREAM FILE {sound_prefix}/main/menu=d4",
+        "RECORD FILE=w1|pcallcenter-test/request|d#",
+    ]
 
 
 commands = [sandbox]

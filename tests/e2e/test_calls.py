@@ -65,7 +65,7 @@ def soxi_seconds(path: Path) -> float:
 
 
 def test_request_call_leaves_ticket_with_recording(product, ami, e2e_settings):
-    call = ScriptedCall.place(ami, FILER)
+    call = ScriptedCall.place(ami, FILER, name="e2e")
     call.when(main_menu(e2e_settings), "d4")
     # Let the beep pass, speak about four seconds, finish with #.
     call.when("RECORD FILE", "w1|pcallcenter-test/request|d#")
@@ -134,7 +134,7 @@ def test_status_call_hears_status_set_by_agent(
 ):
     code = seed_ticket(e2e_settings, status)
 
-    call = ScriptedCall.place(ami, caller_id)
+    call = ScriptedCall.place(ami, caller_id, name="e2e")
     call.when(main_menu(e2e_settings), "d3")
     call.when("GET DATA", f"d{code}#")
     if caller_id != FILER:
@@ -150,7 +150,7 @@ def test_status_call_hears_status_set_by_agent(
 
 
 def test_hangup_in_main_menu_leaves_closed_call_record(product, ami, e2e_settings):
-    call = ScriptedCall.place(ami, FILER)
+    call = ScriptedCall.place(ami, FILER, name="e2e")
     call.when(main_menu(e2e_settings), "h")
     call.wait_ended()
 
