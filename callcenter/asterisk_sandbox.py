@@ -317,11 +317,14 @@ class AsteriskSandbox:
                 "asterisk",
             ]
         )
-        self.wait_fully_booted(boot_timeout)
-        pid = self.running_pid()
+        try:
+            self.wait_fully_booted(boot_timeout)
+        finally:
+            # Ours from here on, booted or not, so that stop() ends it.
+            self.pid = self.running_pid()
+        pid = self.pid
         if pid is None:
             raise SandboxError(f"Asterisk started but left no pid in {self.pid_file}")
-        self.pid = pid
         logger.info("sandbox %s: Asterisk pid %s fully booted", self.root, pid)
         return pid
 
