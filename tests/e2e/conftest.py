@@ -1,12 +1,14 @@
 """End-to-end fixtures: a real Asterisk 22 and the product's own processes.
 
-One session builds (or reuses) the sandbox root, installs deploy/asterisk/
-with the scripted callers of callers.conf, starts Asterisk, builds the
-prompts into its sounds folder, loads the catalogue into the session's
-PostgreSQL schema, and starts `callcenter agi serve` and `callcenter
-worker`. Calls are placed with AMI Originate on Local channels. All of it is
-stopped by pid at the end. Nothing here skips: a sandbox that cannot be
-built or started fails the tests with the reason.
+Once for the tests of this folder (package scope, so none of it still runs
+when other tests do), the harness builds (or reuses) the sandbox root,
+installs deploy/asterisk/ with the scripted callers of callers.conf,
+starts Asterisk, builds the prompts into its sounds folder, loads the
+catalogue into the session's PostgreSQL schema, and starts `callcenter agi
+serve` and `callcenter worker`. Calls are placed with AMI Originate on
+Local channels. All of it is stopped by pid at the end. Nothing here
+skips: a sandbox that cannot be built or started fails the tests with the
+reason.
 """
 
 from __future__ import annotations
@@ -84,7 +86,7 @@ def run_cli(args: list[str], env: dict[str, str], timeout: float = 300) -> str:
     return done.stdout
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def sandbox(tmp_path_factory):
     """The running sandbox Asterisk, its AGI_SERVER pointing at our port."""
     agi_port = free_port()
@@ -104,7 +106,7 @@ def sandbox(tmp_path_factory):
     box.stop()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def e2e_env(sandbox, database_url, tmp_path_factory):
     """Environment for the product's processes: the session's schema, the
     Redis db of CALLCENTER_TEST_REDIS_DB, the sandbox's folders."""
@@ -120,6 +122,9 @@ def e2e_env(sandbox, database_url, tmp_path_factory):
             "CALLCENTER_DATA_DIR": str(data_dir),
             "CALLCENTER_DATABASE_URL": database_url,
             "CALLCENTER_REDIS_URL": f"redis://127.0.0.1:6379/{REDIS_DB}",
+            # A queue of our own: the worker started here must not take the
+            # jobs of other tests that share the Redis db.
+            "CALLCENTER_RQ_QUEUE": "callcenter-e2e",
             "CALLCENTER_SECRET_KEY": "e2e-secret",
             "CALLCENTER_LOG_LEVEL": "INFO",
             "PYTHONUNBUFFERED": "1",
@@ -128,7 +133,7 @@ def e2e_env(sandbox, database_url, tmp_path_factory):
     return env
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def e2e_settings(e2e_env):
     settings = load_settings(environ=e2e_env)
     use_settings(settings)
@@ -136,7 +141,7 @@ def e2e_settings(e2e_env):
     use_settings(None)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def product(sandbox, e2e_env, e2e_settings, tmp_path_factory):
     """Catalogue, prompts, the FastAGI server and the worker, all running."""
     logs = tmp_path_factory.mktemp("e2e-logs")
@@ -189,7 +194,7 @@ def product(sandbox, e2e_env, e2e_settings, tmp_path_factory):
     connection.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def ami(sandbox, e2e_settings):
     with AmiClient.from_settings(e2e_settings) as client:
         yield client
