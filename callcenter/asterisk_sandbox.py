@@ -353,15 +353,15 @@ class AsteriskSandbox:
             timeout=timeout,
         )
 
-    def stop(self, timeout: float = 30, *, any_running: bool = False) -> None:
-        """Stop the Asterisk this object started (or, with any_running, the
-        one the root's pid file names) by its pid; unmount proc.
+    def stop(self, timeout: float = 30, *, only_ours: bool = False) -> None:
+        """Stop the root's Asterisk by the pid its pid file names (checked to
+        be an Asterisk chrooted in this root), wait for it, unmount proc.
 
-        Without any_running, an Asterisk someone else started on this root
-        is left alone, and so is its proc mount.
+        With only_ours, an Asterisk that this object did not start (another
+        run's, say) is left alone, and so is its proc mount.
         """
         pid = self.running_pid()
-        ours = pid is not None and (any_running or pid == self.pid)
+        ours = pid is not None and (not only_ours or pid == self.pid)
         if ours:
             logger.info("sandbox %s: stopping Asterisk pid %s", self.root, pid)
             os.kill(pid, signal.SIGTERM)
@@ -409,12 +409,12 @@ class AsteriskSandbox:
         try:
             self.start()
         except BaseException:
-            self.stop()
+            self.stop(only_ours=True)
             raise
         return self
 
     def __exit__(self, *exc_info) -> None:
-        self.stop()
+        self.stop(only_ours=True)
 
 
 def _wait_gone(pid: int, timeout: float) -> bool:

@@ -27,6 +27,7 @@ from callcenter.processes import (
     stop_by_pid_file,
     wait_for_port,
 )
+from callcenter.sandbox_caller import ScriptedCall
 from callcenter.sandbox_cli import CALLERS_DIALPLAN, REQUEST_SPEECH
 from ticketing.catalogue import load_catalogue
 from ticketing.db import session_scope
@@ -39,8 +40,6 @@ DEMO_CALLER_ID = "09121234567"
 
 # The scripted citizen: wait for the greeting, press 4 (leave a request),
 # wait for the beep, speak, press # and listen to the tracking code.
-REQUEST_SCRIPT = "w2|d4|s|pcallcenter-test/request|d#|w12|h"
-
 SERVICES = ("agi", "worker", "web")
 
 
@@ -86,18 +85,17 @@ def _start_services(settings: Settings, env: dict[str, str]) -> None:
 
 def _place_call(box: AsteriskSandbox, settings: Settings) -> str:
     box.make_speech(REQUEST_SPEECH, "callcenter-test/request")
-    uniqueid = f"demo-{secrets.token_hex(6)}"
     with AmiClient.from_settings(settings) as ami:
-        ivr_uniqueid = ami.originate_local(
-            "ivr",
-            "sandbox-caller",
-            {"CALLER_SCRIPT": REQUEST_SCRIPT},
-            DEMO_CALLER_ID,
-            uniqueid=uniqueid,
+        # The caller reacts to the IVR's own AGI commands rather than to
+        # guessed prompt lengths (callcenter.sandbox_caller).
+        call = ScriptedCall.place(ami, DEMO_CALLER_ID, name="demo")
+        _step(
+            f"call placed (uniqueid {call.ivr_uniqueid}); the caller leaves a request"
         )
-        _step(f"call placed (uniqueid {ivr_uniqueid}); the caller leaves a request")
-        ami.wait_for_hangup(ivr_uniqueid, timeout=180)
-    return ivr_uniqueid
+        call.when(f"STREAM FILE {settings.sound_prefix}/main/menu", "d4")
+        call.when("RECORD FILE", "w1|pcallcenter-test/request|d#")
+        call.wait_ended(timeout=180)
+    return call.ivr_uniqueid
 
 
 def _wait_for_ticket(settings: Settings, uniqueid: str, timeout: float = 60):

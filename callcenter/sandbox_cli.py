@@ -81,7 +81,7 @@ def stop(root: str | None) -> None:
     """Stop the sandbox's Asterisk by its pid and unmount proc."""
     box = _sandbox(root)
     try:
-        box.stop(any_running=True)
+        box.stop()
     except SandboxError as error:
         raise click.ClickException(str(error)) from None
     click.echo(box.status())

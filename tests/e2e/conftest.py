@@ -98,12 +98,12 @@ def sandbox(tmp_path_factory):
     try:
         box.start()
     except Exception as error:
-        box.stop()
+        box.stop(only_ours=True)
         pytest.fail(f"the Asterisk sandbox at {box.root} cannot start: {error}")
 
     yield box
 
-    box.stop()
+    box.stop(only_ours=True)
 
 
 @pytest.fixture(scope="package")
