@@ -159,3 +159,20 @@ def test_hangup_in_main_menu_leaves_closed_call_record(product, ami, e2e_setting
     assert record["outcome"] == CallOutcome.HUNG_UP_IN_MENU
     assert record["detail"] == "main"
     assert record["steps"][0][:2] == ("menu", "main")
+
+
+def test_queue_without_agents_hands_caller_to_queue_exit(product, ami, e2e_settings):
+    call = ScriptedCall.place(ami, FILER, ivr_context="e2e-queue-entry", name="e2e")
+
+    # queue_exit offers a request (1) or a callback (2); take the request.
+    call.when(f"STREAM FILE {e2e_settings.sound_prefix}/queue_exit/menu", "d1")
+    call.when("RECORD FILE", "w1|pcallcenter-test/request|d#")
+    call.wait_ended(timeout=120)
+
+    record = closed_call(e2e_settings, call.ivr_uniqueid)
+    assert record["outcome"] == CallOutcome.REQUEST_LEFT
+    # The only flow this call ran is queue_exit: Queue() came back without
+    # an agent and [ivr-next] handed the caller to it.
+    menus = [node for kind, node, _value in record["steps"] if kind == "menu"]
+    assert menus[0] == "queue_exit", record["steps"]
+    assert "leave_request" in menus
