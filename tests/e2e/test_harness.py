@@ -10,6 +10,7 @@ import uuid
 
 import pytest
 
+from callcenter.ami import AmiClient, AmiError
 from tests.e2e.conftest import place_call
 
 pytestmark = pytest.mark.e2e
@@ -95,3 +96,19 @@ def test_fastagi_round_trip_from_the_sandbox_dialplan(sandbox, ami):
         timeout=5,
     )
     assert event.keys["Reply"] == f"سلام {token}"
+
+
+def test_ami_greets_with_fully_booted_and_refuses_a_wrong_secret(sandbox, ami):
+    assert ami.wait_fully_booted(timeout=5).name == "FullyBooted"
+
+    with pytest.raises(AmiError, match="refused"):
+        AmiClient(port=sandbox.ami_port, secret="not-the-secret").connect()
+
+
+def test_ami_without_a_server_is_a_clear_error():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        closed_port = probe.getsockname()[1]
+
+    with pytest.raises(AmiError, match="cannot reach AMI"):
+        AmiClient(port=closed_port, secret="x").connect()
