@@ -11,6 +11,7 @@ import uuid
 import pytest
 
 from callcenter.ami import AmiClient, AmiError
+from callcenter.asterisk_sandbox import DEPLOY_DIR
 from tests.e2e.conftest import place_call
 
 pytestmark = pytest.mark.e2e
@@ -112,3 +113,21 @@ def test_ami_without_a_server_is_a_clear_error():
 
     with pytest.raises(AmiError, match="cannot reach AMI"):
         AmiClient(port=closed_port, secret="x").connect()
+
+
+def test_every_module_in_modules_conf_runs(sandbox):
+    wanted = {
+        line.split("=>", 1)[1].strip()
+        for line in (DEPLOY_DIR / "modules.conf").read_text().splitlines()
+        if line.startswith("load =>")
+    }
+
+    assert {"res_agi.so", "app_queue.so", "chan_pjsip.so"} <= wanted
+
+    running = {
+        fields[0]
+        for fields in (line.split() for line in sandbox.cli("module show").splitlines())
+        if len(fields) > 1 and fields[0].endswith(".so") and "Running" in fields
+    }
+
+    assert wanted - running == set()
