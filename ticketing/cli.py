@@ -104,6 +104,97 @@ def user_create(username: str, role: str, full_name: str, password_stdin: bool) 
     click.echo(f"user {created.username} created ({created.role})")
 
 
+@contextmanager
+def _existing_user(username: str):
+    """The named user in a committed session; a clear error if unknown."""
+    from ticketing.users import UserError, require_user
+
+    with _database() as session:
+        try:
+            yield session, require_user(session, username)
+        except UserError as error:
+            raise click.ClickException(str(error)) from None
+
+
+@user.command("list")
+def user_list() -> None:
+    """Every console user: name, role, state, full name."""
+    from ticketing.users import list_users
+
+    with _database() as session:
+        found = list_users(session)
+        for row in found:
+            state = "active" if row.active else "disabled"
+            click.echo(f"{row.username}\t{row.role}\t{state}\t{row.full_name}")
+    if not found:
+        click.echo("no users")
+
+
+@user.command("disable")
+@click.argument("username")
+def user_disable(username: str) -> None:
+    """Refuse the user's logins and end their open sessions at once."""
+    from ticketing.users import set_active
+
+    with _existing_user(username) as (session, row):
+        set_active(session, row, False)
+        name = row.username
+    click.echo(f"user {name} disabled; open sessions ended")
+
+
+@user.command("enable")
+@click.argument("username")
+def user_enable(username: str) -> None:
+    """Let a disabled user log in again."""
+    from ticketing.users import set_active
+
+    with _existing_user(username) as (session, row):
+        set_active(session, row, True)
+        name = row.username
+    click.echo(f"user {name} enabled")
+
+
+@user.command("set-password")
+@click.argument("username")
+@click.option(
+    "--password-stdin",
+    is_flag=True,
+    help="Read the password from the first line of stdin (for scripts).",
+)
+def user_set_password(username: str, password_stdin: bool) -> None:
+    """Give the user a new password; their open sessions end."""
+    from ticketing.users import UserError, set_password
+
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt("password", hide_input=True, confirmation_prompt=True)
+
+    with _existing_user(username) as (session, row):
+        try:
+            set_password(session, row, password)
+        except UserError as error:
+            raise click.ClickException(str(error)) from None
+        name = row.username
+    click.echo(f"password of {name} changed; open sessions ended")
+
+
+@user.command("set-role")
+@click.argument("username")
+@click.argument("role")
+def user_set_role(username: str, role: str) -> None:
+    """Change the user's role (agent, supervisor or admin)."""
+    from ticketing.users import UserError, set_role
+
+    with _existing_user(username) as (session, row):
+        try:
+            set_role(session, row, role)
+        except UserError as error:
+            raise click.ClickException(str(error)) from None
+        name, now = row.username, row.role
+    click.echo(f"user {name} is now {now}")
+
+
 # callcenter catalogue -------------------------------------------------------------
 
 

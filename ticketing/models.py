@@ -8,6 +8,7 @@ them to Tehran time and Jalali dates when they show or speak them.
 from __future__ import annotations
 
 import datetime as dt
+import secrets
 from enum import StrEnum
 
 from sqlalchemy import (
@@ -87,6 +88,10 @@ class RecordingState(StrEnum):
     MISSING = "missing"
 
 
+def new_session_token() -> str:
+    return secrets.token_hex(16)
+
+
 class User(Base):
     __tablename__ = "users"
 
@@ -97,6 +102,9 @@ class User(Base):
     role: Mapped[str] = mapped_column(String(20), default=Role.AGENT)
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[dt.datetime] = _utc_column(default=utc_now)
+    # Part of the console's login id; a new one (logout, password change,
+    # disabling) ends every session made with the old one, server-side.
+    session_token: Mapped[str] = mapped_column(String(32), default=new_session_token)
 
 
 class Service(Base):

@@ -1,4 +1,8 @@
-"""Console users: creation, password checks and changes.
+"""Console users: creation, password checks and changes, disabling, roles.
+
+Every change that should end a person's open console sessions (logout,
+a new password, disabling) gives the user a new session_token: the console
+keeps it in the login id, so a copied session cookie stops working at once.
 
 Passwords are stored as werkzeug hashes (scrypt). Persian and Arabic-Indic
 digits in a password are read as ASCII digits, the same as everywhere else:
@@ -9,6 +13,7 @@ typed.
 from __future__ import annotations
 
 import logging
+import unicodedata
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -16,7 +21,7 @@ from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from callcenter.persian import normalize_digits, normalize_text
-from ticketing.models import Role, User
+from ticketing.models import Role, User, new_session_token
 
 logger = logging.getLogger(__name__)
 
@@ -33,7 +38,10 @@ class UserError(ValueError):
 
 
 def normalize_username(username: str | None) -> str:
-    return normalize_text(username).lower()
+    """The stored form of a name: full-width and other compatibility forms
+    folded (NFKC, so ｓｕｐ１ is sup1), Persian normalized, lower case. Login
+    and its throttle both use it, so every spelling counts as one name."""
+    return normalize_text(unicodedata.normalize("NFKC", username or "")).lower()
 
 
 def _password(password: str | None) -> str:
@@ -109,7 +117,38 @@ def authenticate(session: Session, username: str, password: str) -> User | None:
     return user
 
 
+def require_user(session: Session, username: str) -> User:
+    """The user of this name; UserError naming it when there is none."""
+    user = get_user(session, username)
+    if user is None:
+        raise UserError(f"no user {normalize_username(username)!r}")
+    return user
+
+
+def list_users(session: Session) -> list[User]:
+    return list(session.scalars(select(User).order_by(User.username)))
+
+
+def end_sessions(session: Session, user: User) -> None:
+    """Make every console session of this user invalid."""
+    user.session_token = new_session_token()
+    session.flush()
+
+
 def set_password(session: Session, user: User, password: str) -> None:
     user.password_hash = generate_password_hash(_password(password))
+    end_sessions(session, user)
+    logger.info("user %s: password changed; sessions ended", user.username)
+
+
+def set_active(session: Session, user: User, active: bool) -> None:
+    """Disable (ending every session at once) or enable a user."""
+    user.active = active
+    end_sessions(session, user)
+    logger.info("user %s: %s", user.username, "enabled" if active else "disabled")
+
+
+def set_role(session: Session, user: User, role: Role | str) -> None:
+    user.role = _role(role)
     session.flush()
-    logger.info("user %s: password changed", user.username)
+    logger.info("user %s: role now %s", user.username, user.role)

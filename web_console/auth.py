@@ -8,7 +8,7 @@ refused (default deny), so a new page cannot be left open by mistake.
 from __future__ import annotations
 
 import functools
-import hashlib
+import hmac
 import logging
 from urllib.parse import urlsplit
 
@@ -37,7 +37,7 @@ from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
 from callcenter.config import Settings
-from callcenter.persian import normalize_text, to_persian_digits
+from callcenter.persian import to_persian_digits
 from ticketing import users as user_accounts
 from ticketing.models import Role, User
 from web_console.database import db_session
@@ -89,10 +89,12 @@ class ConsoleUser(UserMixin):
 
 
 def session_id_for(row: User) -> str:
-    """The id kept in the session cookie: the user id and a fingerprint of
-    the password hash, so a password change ends every older login."""
-    fingerprint = hashlib.sha256(row.password_hash.encode()).hexdigest()[:16]
-    return f"{row.id}:{fingerprint}"
+    """The id kept in the session cookie: the user id and the user's session
+    token. Logout, a password change and disabling give the user a new token
+    (ticketing.users.end_sessions), so a cookie saved before stops working:
+    the session is ended on the server, not only in the browser.
+    Known shortcoming: logout ends the user's sessions on every machine."""
+    return f"{row.id}:{row.session_token}"
 
 
 def role_required(role: Role):
@@ -149,7 +151,9 @@ def _load_user(session_id: str) -> ConsoleUser | None:
         return None
 
     row = db_session().get(User, int(user_id))
-    if row is None or not row.active or session_id_for(row) != session_id:
+    if row is None or not row.active:
+        return None
+    if not hmac.compare_digest(session_id_for(row), session_id):
         return None
     return ConsoleUser(row)
 
@@ -207,7 +211,9 @@ def login():
         status = 400 if request.method == "POST" else 200
         return _login_page(form, None, status)
 
-    username = normalize_text(form.username.data)
+    # Folded as authenticate folds it, so SUP1, Sup1 and ｓｕｐ１ share one
+    # failure counter with sup1.
+    username = user_accounts.normalize_username(form.username.data)
     address = request.remote_addr or "-"
     throttle = current_app.extensions["callcenter_login_throttle"]
 
@@ -239,6 +245,11 @@ def _login_page(form: LoginForm, error: str | None, status: int):
 @role_required(Role.AGENT)
 def logout():
     logger.info("logout: %s", current_user.username)
+    session_db = db_session()
+    row = session_db.get(User, current_user.user_id)
+    if row is not None:
+        user_accounts.end_sessions(session_db, row)
+        session_db.commit()
     logout_user()
     session.clear()
     flash("از سامانه خارج شدید.", "info")
