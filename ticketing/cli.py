@@ -18,6 +18,7 @@ from callcenter.config import get_settings
 from callcenter.jalali import (
     TEHRAN,
     InvalidJalaliDate,
+    format_date,
     format_datetime,
     parse_jalali_date,
     tehran_now,
@@ -239,6 +240,9 @@ def _clock(text: str, option: str) -> dt.time | None:
         ) from None
 
 
+MAX_CLOSURE_DAYS_AHEAD = 366
+
+
 def _closure_window(
     day_text: str | None, from_text: str | None, to_text: str | None
 ) -> tuple[dt.datetime, dt.datetime]:
@@ -247,6 +251,15 @@ def _closure_window(
         day = parse_jalali_date(day_text) if day_text else now.date()
     except InvalidJalaliDate as error:
         raise click.BadParameter(str(error), param_hint="--date") from None
+    # A Gregorian year typed as Jalali (2026/12/05) is a real Jalali day six
+    # centuries ahead; closures are ordered at short notice. (A past day is
+    # caught below: its window is already over.)
+    if day > now.date() + dt.timedelta(days=MAX_CLOSURE_DAYS_AHEAD):
+        raise click.BadParameter(
+            f"{day_text!r} is more than a year ahead; give the Jalali date "
+            f"(e.g. {normalize_digits(format_date(now))})",
+            param_hint="--date",
+        )
 
     midnight = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), TEHRAN)
     if from_text:

@@ -1,5 +1,9 @@
 """Finding tickets for the console: by text, status, phone or tracking code.
 
+Text matches the description, the service name, the notes of the ticket's
+history, the caller's name from the call record and the start of the
+tracking code.
+
 Inputs go through the one normalizer, and stored text was normalized when it
 was saved, so a search typed on an Arabic keyboard (ي ك, Arabic-Indic digits)
 finds what a Persian keyboard wrote, and the other way round. Rows written by
@@ -11,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import ColumnElement, func, or_, select
+from sqlalchemy import ColumnElement, exists, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from callcenter.persian import (
@@ -19,7 +23,7 @@ from callcenter.persian import (
     normalize_phone,
     normalize_text,
 )
-from ticketing.models import Service, Ticket
+from ticketing.models import Call, Service, Ticket, TicketHistory
 from ticketing.tracking import normalize_tracking_code
 from ticketing.workflow import TicketStatus
 
@@ -70,22 +74,34 @@ def search_tickets(
     after_id: int | None = None,
     before_id: int | None = None,
     limit: int = 50,
+    oldest_first: bool = False,
 ) -> list[Ticket]:
-    """Tickets matching every filter given, newest first.
+    """Tickets matching every filter given, newest first (oldest first with
+    oldest_first, for working the backlog first-in first-out).
 
     after_id returns only tickets newer than that id (for a page that polls
-    for new tickets); before_id pages back through older ones.
+    for new tickets, or the next page of an oldest-first list); before_id
+    pages back through older ones.
     """
-    query = select(Ticket).options(selectinload(Ticket.service))
+    query = select(Ticket).options(
+        selectinload(Ticket.service), selectinload(Ticket.call)
+    )
 
     words = normalize_text(text)
     if words:
         query = query.outerjoin(Service, Ticket.service_id == Service.id)
+        query = query.outerjoin(Call, Ticket.call_id == Call.id)
         code = normalize_digits(words).replace(" ", "")
+        in_notes = exists().where(
+            TicketHistory.ticket_id == Ticket.id,
+            _folded(TicketHistory.note).icontains(words, autoescape=True),
+        )
         query = query.where(
             or_(
                 _folded(Ticket.description).icontains(words, autoescape=True),
                 _folded(Service.name).icontains(words, autoescape=True),
+                _folded(Call.caller_name).icontains(words, autoescape=True),
+                in_notes,
                 Ticket.tracking_code.startswith(code, autoescape=True),
             )
         )
@@ -109,5 +125,6 @@ def search_tickets(
 
     limit = max(1, min(int(limit), MAX_LIMIT))
     # Ids grow with creation, so they order by age and page without gaps.
-    query = query.order_by(Ticket.id.desc()).limit(limit)
+    order = Ticket.id.asc() if oldest_first else Ticket.id.desc()
+    query = query.order_by(order).limit(limit)
     return list(session.scalars(query))

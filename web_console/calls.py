@@ -4,7 +4,6 @@ call took through the menus, how it ended and the ticket it left."""
 from __future__ import annotations
 
 from flask import Blueprint, render_template, request
-from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -36,11 +35,15 @@ class CallFilterForm(FlaskForm):
     )
 
 
-def _page_number() -> int:
-    raw = normalize_digits(request.args.get("page", "1"))
-    if not raw.isascii() or not raw.isdigit() or int(raw) < 1:
-        return 1
-    return min(int(raw), 10_000)
+MAX_PAGE = 10_000
+
+
+def _page_number() -> int | None:
+    """The page asked for (any digits), or None when it is not a page."""
+    raw = normalize_digits(request.args.get("page", "1")).strip()
+    if not raw.isascii() or not raw.isdigit() or not 1 <= int(raw) <= MAX_PAGE:
+        return None
+    return int(raw)
 
 
 def menu_path(call: Call) -> list[str]:
@@ -59,6 +62,9 @@ def index():
     form = CallFilterForm(request.args)
     valid = form.validate()
     page = _page_number()
+    if page is None:
+        form.form_errors.append("شمارهٔ صفحه باید عددی از ۱ تا ۱۰۰۰۰ باشد.")
+        valid, page = False, 1
 
     query = (
         select(Call)
@@ -89,9 +95,7 @@ def index():
         calls=found,
         tickets_by_call=tickets_by_call,
         menu_path=menu_path,
-        # Supervisors follow the work, not the people: they see the last
-        # four digits; admins, who answer for the data, see whole numbers.
-        show_full_caller=current_user.has_role(Role.ADMIN),
+        # Whole numbers, as on every page: see filters.persian_phone.
         page=page,
         has_next=has_next,
         filter_args={"outcome": form.outcome.data} if form.outcome.data else {},

@@ -47,6 +47,12 @@ def _clock_field(form, field) -> None:
         raise ValidationError("ساعت را به شکل ۱۴:۳۰ بنویسید.") from None
 
 
+# A closure is ordered at short notice; a day further ahead is a mistake,
+# most often a Gregorian year typed where the Jalali one belongs (2026/12/05
+# is a real day of the Jalali year 2026, six centuries from now).
+MAX_DAYS_AHEAD = 366
+
+
 def _date_field(form, field) -> None:
     try:
         day = jalali.parse_jalali_date(field.data)
@@ -54,8 +60,14 @@ def _date_field(form, field) -> None:
         raise ValidationError(
             "تاریخ را به شکل ۱۴۰۵/۰۹/۱۳ بنویسید (روزی که در تقویم هست)."
         ) from None
-    if day < jalali.tehran_now().date():
+    today = jalali.tehran_now().date()
+    if day < today:
         raise ValidationError("تاریخ گذشته است.")
+    if day > today + dt.timedelta(days=MAX_DAYS_AHEAD):
+        raise ValidationError(
+            "تاریخ بیش از یک سال دیگر است؛ تاریخ را شمسی بنویسید "
+            f"(مانند {jalali.format_date(today)})."
+        )
 
 
 class ClosureForm(FlaskForm):

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 from flask import Flask
+from markupsafe import Markup, escape
 
 from callcenter import jalali
-from callcenter.persian import mask_phone, to_persian_digits
+from callcenter.persian import to_persian_digits
 from ticketing.models import CallOutcome
 from ticketing.workflow import STATUS_LABELS, TicketStatus
 
@@ -86,12 +88,25 @@ def persian_number(value: object) -> str:
     return to_persian_digits(value)
 
 
+def persian_text(value: str | None) -> str:
+    """Free text (a note, a description) with Persian digits. Storage keeps
+    ASCII digits so search works; people read «بررسی شد ۱۲۳» as typed."""
+    return to_persian_digits(value) if value else ""
+
+
+def technical(value: object) -> Markup:
+    """An id, code or name from the system, kept left-to-right inside the
+    Persian line (bidi would otherwise reorder its parts), Persian digits."""
+    return Markup('<bdi dir="ltr">{}</bdi>').format(to_persian_digits(value))
+
+
+# Caller numbers, the one rule for the whole console: every role that can log
+# in works tickets and needs the whole number to call a citizen back, and
+# every role can open every ticket, so hiding digits on one page protects
+# nothing. The console shows whole numbers on every page (persian_phone);
+# logs at INFO carry only masked ones (persian.mask_phone).
 def persian_phone(value: str | None) -> str:
     return to_persian_digits(value) if value else "ناشناس"
-
-
-def masked_phone(value: str | None) -> str:
-    return to_persian_digits(mask_phone(value)) if value else "ناشناس"
 
 
 def duration(seconds: float | None) -> str:
@@ -100,6 +115,83 @@ def duration(seconds: float | None) -> str:
         return to_persian_digits("0:00")
     whole = round(seconds)
     return to_persian_digits(f"{whole // 60}:{whole % 60:02d}")
+
+
+_SECONDS = re.compile(r"^(\d+(?:\.\d+)?)s?$")
+
+ACTION_LABELS = {
+    "status_attempt": "تلاش برای پیگیری",
+}
+
+INVALID_LABELS = {
+    "check_digit": "کد رهگیری نادرست",
+}
+
+
+def _seconds(value: str) -> str | None:
+    match = _SECONDS.match(value)
+    if not match:
+        return None
+    return f"{persian_number(float(match.group(1)))} ثانیه"
+
+
+def step_summary(step) -> Markup | None:
+    """One step of a call as a supervisor reads it, or None for steps not
+    worth a line (which prompt played). Everything from the call is escaped;
+    technical values (codes, queue names) are wrapped in <bdi dir="ltr">."""
+    kind, node, value = step.kind, step.node or "", step.value or ""
+    menu = escape(menu_label(node))
+
+    if kind == "prompt":
+        return None
+    if kind == "menu":
+        return Markup("ورود به «{}»").format(menu)
+    if kind == "key":
+        return Markup("کلید {} در «{}»").format(technical(value), menu)
+    if kind == "timeout":
+        return Markup("بی‌پاسخ در «{}»").format(menu)
+    if kind == "invalid":
+        reason, _, rest = value.partition(":")
+        if reason == "short":
+            return Markup("پیام بسیار کوتاه بود ({})").format(_seconds(rest) or "")
+        if reason == "unplayable":
+            return Markup("پیام {} پخش نشد").format(technical(rest))
+        if value in INVALID_LABELS:
+            return escape(INVALID_LABELS[value])
+        return Markup("کلید نادرست {} در «{}»").format(technical(value), menu)
+    if kind == "record":
+        # The spool path is where Asterisk put the file: nothing for a person.
+        length = _seconds(value)
+        if length:
+            return Markup("پیام ضبط شد ({})").format(length)
+        return Markup("ضبط پیام")
+    if kind == "action":
+        name, _, rest = value.partition(":")
+        if name == "ticket":
+            return Markup("درخواست ثبت شد، کد {}").format(technical(rest))
+        if name == "closed":
+            return Markup("مرکز بسته بود ({})").format(
+                CLOSED_REASON_LABELS.get(rest, rest)
+            )
+        if value in ACTION_LABELS:
+            return escape(ACTION_LABELS[value])
+        return Markup("اقدام {}").format(technical(value))
+    if kind == "transfer":
+        return Markup("انتقال به صف {}").format(technical(value))
+    if kind == "hangup":
+        return Markup("قطع تماس از سوی سامانه")
+    label = STEP_KIND_LABELS.get(kind, kind)
+    return Markup("{} {}").format(label, technical(value) if value else "")
+
+
+def outcome_detail(detail: str | None) -> Markup | str:
+    """What the IVR noted with the outcome: a menu by its Persian name, a
+    tracking code or other technical value left-to-right in Persian digits."""
+    if not detail:
+        return ""
+    if detail in MENU_LABELS:
+        return MENU_LABELS[detail]
+    return technical(detail)
 
 
 def iso_time(moment: dt.datetime | None) -> str:
@@ -113,7 +205,10 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(jalali.format_long_date, "jlongdate")
     app.add_template_filter(persian_number, "fa")
     app.add_template_filter(persian_phone, "phone")
-    app.add_template_filter(masked_phone, "masked_phone")
+    app.add_template_filter(persian_text, "fa_text")
+    app.add_template_filter(technical, "technical")
+    app.add_template_filter(step_summary, "step_summary")
+    app.add_template_filter(outcome_detail, "outcome_detail")
     app.add_template_filter(status_label, "status_label")
     app.add_template_filter(outcome_label, "outcome_label")
     app.add_template_filter(duration, "duration")

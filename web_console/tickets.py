@@ -47,6 +47,12 @@ blueprint = Blueprint("tickets", __name__)
 
 LIST_LIMIT = 100
 
+SORT_NEWEST = "new"
+SORT_OLDEST = "old"
+
+# Ticket ids are PostgreSQL integers; a larger cursor can name no ticket.
+MAX_ID = 2**31 - 1
+
 # The feed returns at most this many tickets per poll; when a poll fills it,
 # older ones of that burst are not sent and the page asks for a reload.
 FEED_LIMIT = 100
@@ -76,6 +82,12 @@ def _code_chars(form, field) -> None:
         raise ValidationError("کد رهگیری فقط از رقم تشکیل می‌شود.")
     if len(value) > 10:
         raise ValidationError("کد رهگیری ده رقم است.")
+    # This field finds one whole code; a part would only give an empty list.
+    if 0 < len(value) < 10:
+        raise ValidationError(
+            "کد رهگیری ده رقم است؛ برای جستجو با بخشی از کد، آن را در خانهٔ "
+            "«متن» بنویسید."
+        )
     # A whole code carries a check digit: a typo is caught here instead of
     # showing an empty list.
     if len(value) == 10 and not is_valid_tracking_code(value):
@@ -104,6 +116,20 @@ class TicketFilterForm(FlaskForm):
     code = StringField(
         "کد رهگیری", validators=[Optional(), Length(max=32), _code_chars]
     )
+    sort = SelectField(
+        "ترتیب",
+        choices=[
+            SelectChoice(SORT_NEWEST, "تازه‌ترین اول"),
+            SelectChoice(SORT_OLDEST, "قدیمی‌ترین اول (نوبتی)"),
+        ],
+        default=SORT_NEWEST,
+        validate_choice=False,
+        validators=[listed_choice],
+    )
+
+    @property
+    def oldest_first(self) -> bool:
+        return self.sort.data == SORT_OLDEST
 
     def search_arguments(self) -> dict:
         """Keyword arguments for ticketing.search.search_tickets."""
@@ -117,9 +143,10 @@ class TicketFilterForm(FlaskForm):
             "tracking_code": code or None,
         }
 
-    def query_arguments(self) -> dict:
-        """The filters as URL arguments, for the feed the page polls."""
-        return {
+    def query_arguments(self, *, with_sort: bool = False) -> dict:
+        """The filters as URL arguments, for the feed the page polls (which
+        is always newest first) and, with the sort, for the page links."""
+        arguments = {
             name: value
             for name, value in (
                 ("q", self.q.data),
@@ -129,6 +156,9 @@ class TicketFilterForm(FlaskForm):
             )
             if value
         }
+        if with_sort and self.oldest_first:
+            arguments["sort"] = SORT_OLDEST
+        return arguments
 
 
 class StatusForm(FlaskForm):
@@ -159,12 +189,34 @@ class StatusForm(FlaskForm):
             raise ValidationError("بدون تغییر وضعیت، یادداشت را بنویسید.")
 
 
+class BadNumber(ValueError):
+    """A numeric query argument that is not a usable number."""
+
+
+def id_argument(name: str) -> int | None:
+    """The ticket id in this query argument (any digits), None when absent.
+    BadNumber, with a Persian message, for anything else."""
+    raw = request.args.get(name)
+    if raw is None or raw == "":
+        return None
+    value = normalize_digits(raw).strip()
+    if not value.isascii() or not value.isdigit() or int(value) > MAX_ID:
+        raise BadNumber(f"پارامتر {name} باید شمارهٔ یک درخواست باشد.")
+    return int(value)
+
+
+def _caller_name(ticket: Ticket) -> str:
+    return ticket.call.caller_name if ticket.call else ""
+
+
 def _row_for_feed(ticket: Ticket) -> dict:
     return {
         "id": ticket.id,
         "url": url_for("tickets.show", ticket_id=ticket.id),
         "tracking_code": to_persian_digits(ticket.tracking_code),
         "caller": persian_phone(ticket.caller_number),
+        # Text only: the page's script puts it in with textContent.
+        "caller_name": _caller_name(ticket),
         "service": ticket.service.name if ticket.service else "",
         "status": ticket.status,
         "status_label": status_label(ticket.status),
@@ -195,9 +247,49 @@ def home():
 @role_required(Role.AGENT)
 def index():
     form = TicketFilterForm(request.args)
-    found = _search(form, limit=LIST_LIMIT)
-    valid = found is not None
+    try:
+        before = id_argument("before")
+        after = id_argument("after")
+    except BadNumber as error:
+        form.validate()
+        form.form_errors.append(str(error))
+        return _list_page(form, [], valid=False)
+    if before is not None and after is not None:
+        form.validate()
+        form.form_errors.append("فقط یکی از before و after را بدهید.")
+        return _list_page(form, [], valid=False)
 
+    # One more than a page tells whether there is a next one.
+    found = _search(
+        form,
+        limit=LIST_LIMIT + 1,
+        before_id=before,
+        after_id=after,
+        oldest_first=form.oldest_first,
+    )
+    if found is None:
+        return _list_page(form, [], valid=False)
+
+    more = len(found) > LIST_LIMIT
+    found = found[:LIST_LIMIT]
+    links = form.query_arguments(with_sort=True)
+    next_url = None
+    if more and form.oldest_first:
+        next_url = url_for("tickets.index", after=found[-1].id, **links)
+    elif more:
+        next_url = url_for("tickets.index", before=found[-1].id, **links)
+    paged = before is not None or after is not None
+    first_url = url_for("tickets.index", **links) if paged else None
+
+    # Only the first page of the newest-first view takes new tickets from the
+    # feed: in the others a new ticket belongs on a page not shown.
+    live = not form.oldest_first and not paged
+    return _list_page(
+        form, found, valid=True, live=live, next_url=next_url, first_url=first_url
+    )
+
+
+def _list_page(form, tickets, *, valid, live=False, next_url=None, first_url=None):
     # The feed starts after the newest ticket of the whole table: it applies
     # the same filters, so nothing older can be fed in later.
     # Known gap: ids come from a sequence, so a ticket whose transaction
@@ -208,30 +300,34 @@ def index():
     return render_template(
         "tickets/list.html",
         form=form,
-        tickets=found or [],
+        tickets=tickets,
         valid=valid,
-        limit=LIST_LIMIT,
+        caller_name=_caller_name,
         recording_labels=RECORDING_LABELS,
-        feed_url=url_for("tickets.feed", **form.query_arguments()),
+        feed_url=url_for("tickets.feed", **form.query_arguments()) if live else "",
         last_id=last_id,
         poll_ms=int(current_app.config["FEED_POLL_SECONDS"] * 1000),
+        next_url=next_url,
+        first_url=first_url,
+        oldest_first=form.oldest_first,
     ), (200 if valid else 400)
 
 
 @blueprint.route("/tickets/feed")
 @role_required(Role.AGENT)
 def feed():
-    after = normalize_digits(request.args.get("after", "0"))
-    if not after.isascii() or not after.isdigit():
-        return jsonify(error="پارامتر after باید عدد باشد."), 400
+    try:
+        after = id_argument("after") or 0
+    except BadNumber as error:
+        return jsonify(error=str(error)), 400
 
     form = TicketFilterForm(request.args)
-    found = _search(form, after_id=int(after), limit=FEED_LIMIT)
+    found = _search(form, after_id=after, limit=FEED_LIMIT)
     if found is None:
         errors = [message for messages in form.errors.values() for message in messages]
         return jsonify(error=" ".join(errors + form.form_errors)), 400
 
-    last_id = max([int(after)] + [ticket.id for ticket in found])
+    last_id = max([after] + [ticket.id for ticket in found])
     return jsonify(
         tickets=[_row_for_feed(ticket) for ticket in found],
         last_id=last_id,

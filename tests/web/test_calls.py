@@ -40,18 +40,19 @@ def test_supervisor_sees_calls_with_path_outcome_and_ticket(client, users, db):
     assert "منوی اصلی ← ثبت درخواست" in html
     assert "درخواست ثبت شد" in html
     assert f'href="/tickets/{ticket_id}"' in html
-    assert "*******۴۵۶۷" in html
-    assert "۰۹۱۲۱۲۳۴۵۶۷" not in html
 
 
-def test_admin_sees_whole_caller_numbers(client, users, db):
-    _call(db, "1733300000.2", "09121234567", STEPS, "self_served")
-    login(client, "admin1")
+def test_supervisor_sees_the_whole_number_as_on_the_ticket_page(client, users, db):
+    call_id = _call(db, "1733300000.2", "09121234567", STEPS, "request_left")
+    ticket_id = make_ticket(db, call_id=call_id)
+    login(client, "super1")
 
-    html = client.get("/calls").get_data(as_text=True)
+    calls_html = client.get("/calls").get_data(as_text=True)
+    ticket_html = client.get(f"/tickets/{ticket_id}").get_data(as_text=True)
 
-    assert "۰۹۱۲۱۲۳۴۵۶۷" in html
-    assert "پاسخ خودکار" in html
+    assert "۰۹۱۲۱۲۳۴۵۶۷" in calls_html
+    assert "۰۹۱۲۱۲۳۴۵۶۷" in ticket_html
+    assert "*******" not in calls_html
 
 
 def test_hung_up_in_menu_names_the_menu_and_open_call_shows_running(client, users, db):

@@ -5,7 +5,9 @@
   "use strict";
 
   var table = document.getElementById("ticket-table");
-  if (!table || !window.fetch) {
+  // The server gives no feed to pages where new tickets do not belong
+  // (older pages, the oldest-first order).
+  if (!table || !window.fetch || !table.getAttribute("data-feed-url")) {
     return;
   }
 
@@ -49,6 +51,7 @@
     row.appendChild(codeCell);
 
     addCell(row, ticket.caller, "num");
+    addCell(row, ticket.caller_name || "", "caller-name");
     addCell(row, ticket.service);
     addCell(row, ticket.status_label);
     addCell(row, ticket.created);
