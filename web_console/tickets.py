@@ -217,7 +217,7 @@ def _row_for_feed(ticket: Ticket) -> dict:
         "caller": persian_phone(ticket.caller_number),
         # Text only: the page's script puts it in with textContent.
         "caller_name": _caller_name(ticket),
-        "service": ticket.service.name if ticket.service else "",
+        "service": to_persian_digits(ticket.service.name) if ticket.service else "",
         "status": ticket.status,
         "status_label": status_label(ticket.status),
         "created": format_datetime(ticket.created_at),

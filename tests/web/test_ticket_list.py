@@ -194,3 +194,15 @@ def test_call_steps_read_as_persian_without_internal_names(client, users, db):
     assert "پیام ضبط شد (۵٫۳ ثانیه)" in steps or "پیام ضبط شد (۵.۳ ثانیه)" in steps
     assert 'درخواست ثبت شد، کد <bdi dir="ltr">۱۲۳۴۵۶۷۸۹۰</bdi>' in steps
     assert '(<bdi dir="ltr">۱۲۳۴۵۶۷۸۹۰</bdi>)' in html
+
+
+def test_service_names_and_descriptions_show_persian_digits(agent_client, db):
+    ticket_id = make_ticket(db, service_name="گواهی 10 ساله", description="پرونده 45")
+
+    listed = agent_client.get("/tickets").get_data(as_text=True)
+    page = agent_client.get(f"/tickets/{ticket_id}").get_data(as_text=True)
+    fed = agent_client.get("/tickets/feed?after=0").get_json()
+
+    assert "گواهی ۱۰ ساله" in listed
+    assert "گواهی ۱۰ ساله" in page and "پرونده ۴۵" in page
+    assert fed["tickets"][0]["service"] == "گواهی ۱۰ ساله"

@@ -336,7 +336,8 @@ def test_call_data_is_escaped_on_every_page(agent_client, db):
 
     feed = agent_client.get("/tickets/feed?after=0")
     assert feed.mimetype == "application/json"
-    assert json.loads(feed.data)["tickets"][0]["service"] == attack
+    service = json.loads(feed.data)["tickets"][0]["service"]
+    assert service == to_persian_digits(attack)
 
 
 def test_tickets_are_listed_newest_first(agent_client, db):
