@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from callcenter.persian import normalize_digits
 from ivr.call import CallContext
 
 REPEAT_KEY = "*"
@@ -25,6 +26,8 @@ class Choice:
 
     kind: Literal["key", "operator", "exhausted"]
     key: str = ""
+    # For "exhausted": what ended the last try, "timeout" or "invalid".
+    reason: str = ""
 
 
 def ask(
@@ -50,6 +53,7 @@ def ask(
 
     tries = 0
     notice = ""
+    reason = ""
     while tries < retries:
         if notice:
             call.play(notice)
@@ -61,7 +65,7 @@ def ask(
 
         if not key:
             call.step("timeout", str(timeout))
-            notice = timeout_prompt
+            notice, reason = timeout_prompt, "timeout"
             tries += 1
             continue
 
@@ -75,9 +79,34 @@ def ask(
             return Choice("operator", key)
 
         call.step("invalid", key)
-        notice = invalid_prompt
+        notice, reason = invalid_prompt, "invalid"
         tries += 1
 
-    # The last try ran out: the caller hears the reason before moving on.
-    call.play(notice)
-    return Choice("exhausted")
+    # The last try ran out. Not "please choose again": the one who moves the
+    # caller on (ivr.navigator.after_last_retry) says what happens next.
+    return Choice("exhausted", reason=reason)
+
+
+# A caller who keeps pressing `*` hears the prompt this often, then the
+# entry counts as empty.
+MAX_REPEATS = 5
+
+
+def read_digits(call: CallContext, prompt: str, max_digits: int) -> str:
+    """Play prompt and read typed digits (ended by `#`, the maximum or the
+    timeout); `*` plays the prompt again without using up a try.
+
+    Returns the ASCII digits typed, '' when none came.
+    """
+    timeout_ms = call.settings.menu_timeout_seconds * 1000
+    for _ in range(MAX_REPEATS + 1):
+        call.step("prompt", prompt)
+        typed = normalize_digits(
+            call.channel.get_data(call.sound(prompt), timeout_ms, max_digits)
+        )
+        if REPEAT_KEY in typed:
+            call.step("key", REPEAT_KEY)
+            continue
+        # Asterisk adds "(timeout)" after the digits when the caller stopped.
+        return "".join(c for c in typed if c.isascii() and c.isdigit())
+    return ""

@@ -29,7 +29,8 @@ logger = logging.getLogger(__name__)
 KEYS = frozenset("0123456789*#")
 
 # What an option may do besides going to another node. Each action is a
-# flow in ivr/flows/ except repeat (play the node again) and goodbye.
+# flow in ivr/flows/ except repeat (play the node again) and goodbye;
+# queue_again (ivr/flows/queue_exit.py) returns to the queue the caller left.
 ACTIONS = (
     "service_info",
     "consultation",
@@ -37,6 +38,7 @@ ACTIONS = (
     "leave_request",
     "operator",
     "callback",
+    "queue_again",
     "repeat",
     "goodbye",
 )
@@ -47,6 +49,7 @@ Action = Literal[
     "leave_request",
     "operator",
     "callback",
+    "queue_again",
     "repeat",
     "goodbye",
 ]
@@ -74,11 +77,26 @@ class Option(_Strict):
         return self
 
 
+# What may follow the last retry: a flow that moves the caller on, each with
+# a prompt menu/next_<action> that says so. Not repeat (that is the retry
+# itself) and not the information flows (the caller chose none of them).
+AFTER_RETRIES_ACTIONS = (
+    "operator",
+    "consultation",
+    "leave_request",
+    "callback",
+    "goodbye",
+)
+AfterRetriesAction = Literal[
+    "operator", "consultation", "leave_request", "callback", "goodbye"
+]
+
+
 class AfterRetries(_Strict):
     """Where a caller goes when the last retry ran out, instead of a drop."""
 
-    in_hours: Action = "operator"
-    out_of_hours: Action = "leave_request"
+    in_hours: AfterRetriesAction = "operator"
+    out_of_hours: AfterRetriesAction = "leave_request"
 
 
 class Node(_Strict):
@@ -177,6 +195,26 @@ def _is_pydantic(part: object) -> bool:
     return isinstance(part, str) and ("[" in part or part.startswith("function-"))
 
 
+def _first_duplicate_key(root: yaml.Node | None) -> tuple[str, int, int] | None:
+    """A key given twice in one mapping anywhere: (key, line, first line)."""
+    pending = [root] if root is not None else []
+    while pending:
+        node = pending.pop(0)
+        if isinstance(node, yaml.MappingNode):
+            seen: dict[str, int] = {}
+            for key_node, value_node in node.value:
+                # "3" and 3 are one telephone key.
+                key = str(key_node.value)
+                line = key_node.start_mark.line + 1
+                if key in seen:
+                    return key, line, seen[key]
+                seen[key] = line
+                pending.append(value_node)
+        elif isinstance(node, yaml.SequenceNode):
+            pending.extend(node.value)
+    return None
+
+
 def load_menu(path: str | Path, prompt_names: set[str] | None = None) -> Menu:
     """Read, validate and cross-check the menu file.
 
@@ -199,6 +237,14 @@ def load_menu(path: str | Path, prompt_names: set[str] | None = None) -> Menu:
 
     if not isinstance(data, dict):
         raise MenuError(f"{path}:1: the menu file must be a mapping with 'nodes'")
+
+    duplicate = _first_duplicate_key(root)
+    if duplicate is not None:
+        key, line, first_line = duplicate
+        raise MenuError(
+            f"{path}:{line}: key {key!r} is given twice (first on line "
+            f"{first_line}); YAML would keep only the last"
+        )
 
     try:
         menu = Menu.model_validate(data)

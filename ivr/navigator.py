@@ -33,7 +33,7 @@ def navigate(call: CallContext, node_id: str) -> str:
         if choice.kind == "operator":
             action = "operator"
         elif choice.kind == "exhausted":
-            action = fallback_action(call, node.after_retries)
+            action = after_last_retry(call, node.after_retries, choice.reason)
         else:
             option = node.options[normalize_digits(choice.key)]
             if option.goto is not None:
@@ -47,11 +47,18 @@ def navigate(call: CallContext, node_id: str) -> str:
         return action
 
 
-def fallback_action(call: CallContext, after_retries) -> str:
-    """Operator in business hours, else the out-of-hours choice."""
-    if call.center_status().is_open:
-        return after_retries.in_hours
-    return after_retries.out_of_hours
+def after_last_retry(call: CallContext, after_retries, reason: str) -> str:
+    """The action after the last try ran out, told to the caller first: what
+    went wrong, why (the center is closed) and what happens now."""
+    is_open = call.center_status().is_open
+    action = after_retries.in_hours if is_open else after_retries.out_of_hours
+
+    prompts = ["menu/last_invalid" if reason == "invalid" else "menu/last_timeout"]
+    if not is_open and action != "goodbye":
+        prompts.append("menu/next_closed")
+    prompts.append(f"menu/next_{action}")
+    call.play_all(prompts)
+    return action
 
 
 def serve(call: CallContext, node_id: str | None) -> None:

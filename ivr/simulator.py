@@ -108,6 +108,8 @@ class SimulatedCall:
     raw_commands: list[bytes] = field(default_factory=list)
     sent: list[str] = field(default_factory=list)
     prompts: list[str] = field(default_factory=list)
+    # Sounds asked for but not found under sounds_root: not played.
+    missing_prompts: list[str] = field(default_factory=list)
     variables: dict[str, str] = field(default_factory=dict)
     verbose: list[str] = field(default_factory=list)
     applications: list[tuple[str, str]] = field(default_factory=list)
@@ -129,6 +131,13 @@ class SimulatedCall:
         head = sound_prefix.rstrip("/") + "/" if sound_prefix else ""
         return [p[len(head) :] if p.startswith(head) else p for p in self.prompts]
 
+    def missing_names(self, sound_prefix: str = "") -> list[str]:
+        """Prompts that could not be played (no sound file)."""
+        head = sound_prefix.rstrip("/") + "/" if sound_prefix else ""
+        return [
+            p[len(head) :] if p.startswith(head) else p for p in self.missing_prompts
+        ]
+
     def commands_after_hangup(self) -> list[str]:
         if self.hangup_command is None:
             return []
@@ -137,6 +146,10 @@ class SimulatedCall:
     def summary(self, sound_prefix: str = "") -> str:
         lines = [f"call {self.uniqueid}: {len(self.commands)} AGI commands"]
         lines += [f"  played  {name}" for name in self.prompt_names(sound_prefix)]
+        lines += [
+            f"  MISSING {name} (no sound file: not played)"
+            for name in self.missing_names(sound_prefix)
+        ]
         lines += [f"  set     {k}={v}" for k, v in self.variables.items()]
         lines += [
             f"  record  {r.path} ({r.samples / SAMPLE_RATE:.1f} s, {r.ended_by})"
@@ -525,18 +538,22 @@ class AsteriskSimulator:
     # Prompts -------------------------------------------------------------
 
     def _play(self, sound: str) -> int | None:
-        """Record the prompt; its length in samples, None if missing."""
+        """Record the prompt; its length in samples, None if missing (then
+        it counts as missing, not as played)."""
+        length = NOMINAL_PROMPT_SAMPLES
+        if self.sounds_root is not None:
+            path = self.sounds_root / f"{sound}.wav"
+            if not path.is_file():
+                logger.warning("simulator: no sound file %s", path)
+                self.call.missing_prompts.append(sound)
+                return None
+            with wave.open(str(path)) as audio:
+                length = audio.getnframes()
+
         self.call.prompts.append(sound)
         if self.on_prompt is not None:
             self.on_prompt(sound)
-        if self.sounds_root is None:
-            return NOMINAL_PROMPT_SAMPLES
-        path = self.sounds_root / f"{sound}.wav"
-        if not path.is_file():
-            logger.warning("simulator: no sound file %s", path)
-            return None
-        with wave.open(str(path)) as audio:
-            return audio.getnframes()
+        return length
 
     # Command handlers (names as in _COMMANDS) ------------------------------
 
@@ -728,6 +745,8 @@ class AsteriskSimulator:
         if len(words) < 6 or not re.fullmatch(r"-?\d+", words[5]):
             raise _UsageError
         path, fmt, escape = words[2], words[3], words[4]
+        # The maximum length in ms; -1 (or 0) is none.
+        max_ms = int(words[5])
 
         wav = self.default_recording
         if not self._hangup_now:
@@ -737,7 +756,10 @@ class AsteriskSimulator:
 
         ended_by = "timeout"
         digit = 0
-        while True:
+        # Speech longer than the maximum: Asterisk stops at the maximum,
+        # while the caller is still talking; a later key is not this one's.
+        cut_at_maximum = max_ms > 0 and _wav_ms(wav) > max_ms
+        while not cut_at_maximum:
             if self._gone_while_listening():
                 ended_by = "hangup"
                 break
@@ -751,7 +773,7 @@ class AsteriskSimulator:
                 ended_by, digit = "dtmf", ord(key)
                 break
 
-        samples = self._write_recording(path, fmt, wav, ended_by)
+        samples = self._write_recording(path, fmt, wav, ended_by, max_ms)
         if ended_by == "hangup":
             raise _Hangup(f"200 result=-1 (hangup) endpos={samples}")
         if ended_by == "dtmf":
@@ -772,8 +794,13 @@ class AsteriskSimulator:
                 return local.rstrip("/") + path[len(remote) :]
         return path
 
-    def _write_recording(self, path: str, fmt: str, wav: str | None, ended_by: str):
-        """Write what the caller said where Asterisk would; samples written."""
+    def _write_recording(
+        self, path: str, fmt: str, wav: str | None, ended_by: str, max_ms: int = -1
+    ):
+        """Write what the caller said where Asterisk would; samples written.
+
+        Speech longer than max_ms is cut there, as Asterisk stops recording
+        at its maximum length."""
         target = Path(f"{self._local_path(path)}.{fmt}")
         target.parent.mkdir(parents=True, exist_ok=True)
 
@@ -789,6 +816,10 @@ class AsteriskSimulator:
             cut = min(count, params[2] * DTMF_TRIM_MS // 1000)
             count -= cut
             frames = frames[: count * params[0] * params[1]]
+        if max_ms > 0 and count > params[2] * max_ms // 1000:
+            count = params[2] * max_ms // 1000
+            frames = frames[: count * params[0] * params[1]]
+            trim = True
 
         if fmt.lower() == "wav":
             with wave.open(str(target), "wb") as out:
@@ -803,6 +834,14 @@ class AsteriskSimulator:
 
         self.call.recordings.append(RecordedFile(str(target), count, ended_by))
         return count
+
+
+def _wav_ms(wav: str | None) -> int:
+    """The length of what the caller says, in ms (0 for silence)."""
+    if not wav:
+        return 0
+    with wave.open(wav) as source:
+        return source.getnframes() * 1000 // source.getframerate()
 
 
 def _env_block(env: list[tuple[str, str]]) -> bytes:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from callcenter.jalali import jalali_parts
+from callcenter.jalali import jalali_parts, to_tehran
 from callcenter.persian import normalize_digits
 
 
@@ -58,3 +58,16 @@ def date_fragments(moment: dt.date | dt.datetime) -> list[str]:
     """The Jalali date (Tehran day for datetimes): day, month, year."""
     year, month, day = jalali_parts(moment)
     return [*number_fragments(day), f"month/{month}", *number_fragments(year)]
+
+
+def time_fragments(moment: dt.time | dt.datetime) -> list[str]:
+    """A clock time as said on the phone: 14:30 -> چهارده و سی دقیقه.
+
+    Datetimes are spoken in Tehran time; the hour 0 is said as صفر.
+    """
+    if isinstance(moment, dt.datetime):
+        moment = to_tehran(moment).time()
+    spoken = number_fragments(moment.hour) if moment.hour else ["digit/0"]
+    if moment.minute:
+        spoken += ["number/and", *number_fragments(moment.minute), "time/minutes"]
+    return spoken

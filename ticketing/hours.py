@@ -1,5 +1,12 @@
 """Whether the center is open: business hours in Tehran time, the Iranian
-work week, the admin's holiday file and closures ordered at short notice.
+work week, the official holidays and closures ordered at short notice.
+
+The solar-calendar official holidays (Nowruz, 12 and 13 Farvardin, 14 and 15
+Khordad, 22 Bahman, 29 Esfand) fall on the same Jalali day every year and
+are built in. The admin's holiday file holds the rest: the lunar holidays,
+which move every year, and any extra day off. A file that does not cover
+this year, or the year the next 60 days run into, is named in a warning
+(holiday_coverage_warnings) at `agi serve` start-up and in `holidays check`.
 
 The holiday file is read again whenever it changes on disk. If an edit
 breaks it, the last good list stays in use and the error is logged, so a
@@ -11,9 +18,11 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import threading
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+import jdatetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -24,6 +33,7 @@ from callcenter.jalali import (
     InvalidJalaliDate,
     add_working_days,
     parse_jalali_date,
+    to_jalali,
     to_tehran,
     utc_now,
 )
@@ -37,10 +47,30 @@ FRIDAY = 4
 REASONS = ("open", "after_hours", "weekend", "holiday", "closure")
 
 
+# How far ahead the holiday file must cover before a warning is given.
+COVERAGE_DAYS = 60
+
+# (Jalali month, day, name): the official holidays of the solar calendar.
+FIXED_HOLIDAYS = (
+    (1, 1, "جشن نوروز"),
+    (1, 2, "جشن نوروز"),
+    (1, 3, "جشن نوروز"),
+    (1, 4, "جشن نوروز"),
+    (1, 12, "روز جمهوری اسلامی"),
+    (1, 13, "روز طبیعت"),
+    (3, 14, "رحلت امام خمینی"),
+    (3, 15, "قیام پانزده خرداد"),
+    (11, 22, "پیروزی انقلاب اسلامی"),
+    (12, 29, "روز ملی شدن صنعت نفت ایران"),
+)
+
+
 @dataclass(frozen=True)
 class OpenState:
     is_open: bool
     reason: str
+    # For a closure that ends before the day's closing time: when it ends.
+    reopens_at: dt.datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -58,7 +88,16 @@ class HolidayFileError(DataFileError):
 
 
 def read_holidays(path: str | Path) -> dict[dt.date, Holiday]:
-    """The holidays of the file by Gregorian date; HolidayFileError if bad."""
+    """The holidays of the Jalali years the file covers: the file's and the
+    built-in ones, by Gregorian date; HolidayFileError if the file is bad."""
+    from_file = read_holiday_file(path)
+    years = sorted({to_jalali(day).year for day in from_file})
+    return merge_holidays(*(fixed_holidays(year) for year in years), from_file)
+
+
+def read_holiday_file(path: str | Path) -> dict[dt.date, Holiday]:
+    """The holidays the file lists, by Gregorian date; HolidayFileError if
+    bad (every problem as file:line, a date listed twice among them)."""
     path = Path(path)
     try:
         entries, problems = read_entries(path, "holidays")
@@ -66,6 +105,7 @@ def read_holidays(path: str | Path) -> dict[dt.date, Holiday]:
         raise HolidayFileError(error.problems) from None
 
     holidays: dict[dt.date, Holiday] = {}
+    lines: dict[dt.date, int] = {}
     for entry in entries:
         where = f"{path}:{entry.line}"
         unknown = set(entry.values) - {"date", "name", "lunar"}
@@ -90,9 +130,15 @@ def read_holidays(path: str | Path) -> dict[dt.date, Holiday]:
         if not isinstance(lunar, bool):
             problems.append(f"{path}:{entry.line_of('lunar')}: `lunar` is true/false")
         if day in holidays:
-            # Two occasions on one day (it happens with lunar ones): one holiday.
-            name = f"{holidays[day].name}، {name}"
+            # Two occasions on one day belong in one entry's name; a second
+            # entry is usually a copy-and-paste slip (a wrong date).
+            problems.append(
+                f"{path}:{entry.line_of('date')}: date {raw_date} is already "
+                f"listed on line {lines[day]}"
+            )
+            continue
         holidays[day] = Holiday(day, name, bool(lunar))
+        lines[day] = entry.line_of("date")
 
     if problems:
         raise HolidayFileError(problems)
@@ -117,7 +163,7 @@ class _HolidayCache:
                 return known[1]
 
             try:
-                holidays = read_holidays(path)
+                holidays = read_holiday_file(path)
             except HolidayFileError as error:
                 if known is None:
                     raise
@@ -132,15 +178,102 @@ class _HolidayCache:
 _holiday_cache = _HolidayCache()
 
 
-def holidays_for(settings: Settings) -> dict[dt.date, Holiday]:
+def file_holidays(settings: Settings) -> dict[dt.date, Holiday]:
     """The holidays of the configured file (read again when it changes)."""
     return _holiday_cache.get(settings.path(settings.holidays_file))
+
+
+def fixed_holidays(year: int) -> dict[dt.date, Holiday]:
+    """The solar-calendar official holidays of a Jalali year."""
+    return {
+        day: Holiday(day, name)
+        for month, day_of_month, name in FIXED_HOLIDAYS
+        for day in [jdatetime.date(year, month, day_of_month).togregorian()]
+    }
+
+
+def merge_holidays(*lists: dict[dt.date, Holiday]) -> dict[dt.date, Holiday]:
+    """One list; a day in several (Ghadir on 14 Khordad) names them all."""
+    merged: dict[dt.date, Holiday] = {}
+    for holidays in lists:
+        for day, holiday in holidays.items():
+            earlier = merged.get(day)
+            if earlier is not None and holiday.name not in earlier.name:
+                holiday = Holiday(
+                    day,
+                    f"{earlier.name}، {holiday.name}",
+                    earlier.lunar or holiday.lunar,
+                )
+            elif earlier is not None:
+                holiday = earlier
+            merged[day] = holiday
+    return dict(sorted(merged.items()))
+
+
+def holidays_for(
+    settings: Settings, years: Iterable[int] | None = None
+) -> dict[dt.date, Holiday]:
+    """The built-in holidays of `years` with the file's holidays.
+
+    years defaults to the Jalali years the file covers, this year and next.
+    """
+    from_file = file_holidays(settings)
+    if years is None:
+        this_year = to_jalali(utc_now()).year
+        years = {to_jalali(day).year for day in from_file} | {this_year, this_year + 1}
+    fixed = [fixed_holidays(year) for year in sorted(set(years))]
+    return merge_holidays(*fixed, from_file)
+
+
+def holiday_on(settings: Settings, day: dt.date) -> Holiday | None:
+    """The holiday on a (Gregorian) day, built in or from the file."""
+    return holidays_for(settings, [to_jalali(day).year]).get(day)
+
+
+def holiday_coverage_warnings(
+    holidays: dict[dt.date, Holiday], path: str | Path, today: dt.date
+) -> list[str]:
+    """What the file lacks: this Jalali year, or one the next 60 days reach.
+
+    The built-in holidays are there every year; the lunar ones are only
+    what the file lists, so a year without entries has none of them.
+    """
+    covered = {to_jalali(day).year for day in holidays}
+    this_year = to_jalali(today).year
+    ahead = to_jalali(today + dt.timedelta(days=COVERAGE_DAYS)).year
+
+    warnings = []
+    if this_year not in covered:
+        warnings.append(
+            f"{path}: no holidays listed for the current year {this_year}: "
+            "its lunar holidays are not observed; add them"
+        )
+    for year in range(this_year + 1, ahead + 1):
+        if year not in covered:
+            starts = jdatetime.date(year, 1, 1).togregorian()
+            warnings.append(
+                f"{path}: no holidays listed for {year}, which starts in "
+                f"{(starts - today).days} days; add its lunar holidays"
+            )
+    return warnings
+
+
+def check_holiday_coverage(
+    settings: Settings, today: dt.date | None = None
+) -> list[str]:
+    """holiday_coverage_warnings for the configured file, each logged."""
+    path = settings.path(settings.holidays_file)
+    today = today or to_tehran(utc_now()).date()
+    warnings = holiday_coverage_warnings(file_holidays(settings), path, today)
+    for warning in warnings:
+        logger.warning("holidays: %s", warning)
+    return warnings
 
 
 # Hours ------------------------------------------------------------------------
 
 
-def _clock(settings: Settings, name: str) -> dt.time:
+def clock_setting(settings: Settings, name: str) -> dt.time:
     value = normalize_digits(str(getattr(settings, name)))
     try:
         return dt.time.fromisoformat(value)
@@ -156,10 +289,12 @@ def opening_hours(settings: Settings, day: dt.date) -> tuple[dt.time, dt.time] |
     if weekday == THURSDAY:
         if not settings.thursday_open:
             return None
-        return _clock(settings, "opening_time"), _clock(
+        return clock_setting(settings, "opening_time"), clock_setting(
             settings, "thursday_closing_time"
         )
-    return _clock(settings, "opening_time"), _clock(settings, "closing_time")
+    return clock_setting(settings, "opening_time"), clock_setting(
+        settings, "closing_time"
+    )
 
 
 def center_status(
@@ -177,25 +312,49 @@ def center_status(
     if hours is None:
         return OpenState(False, "weekend")
 
-    if today in holidays_for(settings):
+    if holiday_on(settings, today) is not None:
         return OpenState(False, "holiday")
 
-    if active_closures(session, moment):
-        return OpenState(False, "closure")
-
     opens, closes = hours
+    closures = active_closures(session, moment)
+    if closures:
+        return OpenState(False, "closure", _reopening(session, moment, closes))
+
     if not opens <= moment.time().replace(tzinfo=None) < closes:
         return OpenState(False, "after_hours")
     return OpenState(True, "open")
 
 
+def _reopening(
+    session: Session, moment: dt.datetime, closes: dt.time
+) -> dt.datetime | None:
+    """When the closures in force end, if that is before closing time today.
+
+    Closures that overlap or follow one another are followed to their end.
+    """
+    end = moment
+    while True:
+        later = active_closures(session, end)
+        if not later:
+            break
+        end = max(closure.ends_at for closure in later)
+    end = to_tehran(end)
+    closing = dt.datetime.combine(moment.date(), closes, tzinfo=TEHRAN)
+    if end.date() != moment.date() or end >= closing:
+        return None
+    return end
+
+
 def due_date(settings: Settings, start: dt.date, working_days: int) -> dt.date:
     """The date `working_days` working days after start, skipping weekends and
-    the holidays of the file (e.g. for a ticket's promised answer date)."""
+    the holidays (e.g. for a ticket's promised answer date)."""
+    first = to_jalali(start).year
+    # A year of working days at most reaches two Jalali years further.
+    years = range(first, first + 2 + working_days // 200)
     return add_working_days(
         start,
         working_days,
-        frozenset(holidays_for(settings)),
+        frozenset(holidays_for(settings, years)),
         thursday_open=settings.thursday_open,
     )
 

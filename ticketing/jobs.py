@@ -26,8 +26,9 @@ from sqlalchemy.orm import Session
 
 from callcenter.config import Settings, get_settings
 from callcenter.jalali import to_tehran
+from callcenter.logs import call_logger
 from ticketing.db import session_scope
-from ticketing.models import RecordingState, Ticket
+from ticketing.models import Call, RecordingState, Ticket
 
 logger = logging.getLogger(__name__)
 
@@ -171,9 +172,12 @@ def process_recording(ticket_id: int) -> str:
 
 
 def _archive(session: Session, settings: Settings, ticket: Ticket) -> str:
+    from ticketing.service import ticket_logger
+
+    log = ticket_logger(session, ticket)
     source = spool_file(settings, ticket)
     if not source.is_file():
-        logger.warning(
+        log.warning(
             "ticket %s: recording %s not found; marked missing",
             ticket.tracking_code,
             source,
@@ -188,17 +192,22 @@ def _archive(session: Session, settings: Settings, ticket: Ticket) -> str:
     ticket.recording_seconds = round(seconds, 2)
     ticket.recording_state = RecordingState.READY
     session.flush()
-    logger.info("ticket %s: recording stored, %.1f s", ticket.tracking_code, seconds)
+    log.info("ticket %s: recording stored, %.1f s", ticket.tracking_code, seconds)
     return ticket.recording_state
 
 
 # Queueing -------------------------------------------------------------------
 
 
-def enqueue_recording(ticket_id: int, settings: Settings | None = None) -> str | None:
+def enqueue_recording(
+    ticket_id: int, settings: Settings | None = None, uniqueid: str | None = None
+) -> str | None:
     """Queue process_recording; the job id, or None if Redis is unreachable
-    (the ticket then stays pending for `worker --requeue-pending`)."""
+    (the ticket then stays pending for `worker --requeue-pending`).
+
+    uniqueid is the call's, for the log lines."""
     settings = settings or get_settings()
+    log = call_logger(logger, uniqueid or "-")
     connection = _redis(settings)
     try:
         job = Queue(settings.rq_queue, connection=connection).enqueue(
@@ -208,7 +217,7 @@ def enqueue_recording(ticket_id: int, settings: Settings | None = None) -> str |
             description=f"recording of ticket {ticket_id}",
         )
     except redis.RedisError as error:
-        logger.warning(
+        log.warning(
             "ticket %s: recording not queued, Redis unavailable (%s); left pending",
             ticket_id,
             error,
@@ -217,18 +226,23 @@ def enqueue_recording(ticket_id: int, settings: Settings | None = None) -> str |
     finally:
         connection.close()
 
-    logger.info("ticket %s: recording job %s queued", ticket_id, job.id)
+    log.info("ticket %s: recording job %s queued", ticket_id, job.id)
     return job.id
 
 
 def requeue_pending(session: Session, settings: Settings | None = None) -> int:
     """Queue every ticket whose recording is still pending; how many were."""
-    ids = session.scalars(
-        select(Ticket.id)
+    ids = session.execute(
+        select(Ticket.id, Call.uniqueid)
+        .outerjoin(Call, Ticket.call_id == Call.id)
         .where(Ticket.recording_state == RecordingState.PENDING)
         .order_by(Ticket.id)
     ).all()
-    queued = sum(1 for ticket_id in ids if enqueue_recording(ticket_id, settings))
+    queued = sum(
+        1
+        for ticket_id, uniqueid in ids
+        if enqueue_recording(ticket_id, settings, uniqueid)
+    )
     logger.info("requeued %d of %d pending recordings", queued, len(ids))
     return queued
 

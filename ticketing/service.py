@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from callcenter.jalali import utc_now
+from callcenter.logs import call_logger
 from callcenter.persian import (
     InvalidPhoneNumber,
     mask_phone,
@@ -24,6 +25,7 @@ from callcenter.persian import (
     phone_or_none,
 )
 from ticketing.models import (
+    Call,
     RecordingState,
     Service,
     Ticket,
@@ -47,10 +49,26 @@ TRACKING_CODE_ATTEMPTS = 8
 # History notes a person reads in the console.
 NOTE_VOICE_REQUEST = "درخواست با پیام صوتی در تلفن گویا ثبت شد"
 NOTE_CALLBACK = "درخواست تماس در تلفن گویا ثبت شد"
+NOTE_CALLER_NUMBER = "شماره تماس را تماس‌گیرنده در تلفن گویا وارد کرد"
+
+# A callback request still waiting for its call: a second one from the same
+# number is the same request.
+OPEN_CALLBACK_STATUSES = (TicketStatus.NEW, TicketStatus.IN_PROGRESS)
 
 
 class TicketError(ValueError):
     """A ticket cannot be made or changed with the input given."""
+
+
+def ticket_logger(session: Session, ticket: Ticket):
+    """The module logger with the uniqueid of the ticket's call on each line
+    ('-' for a ticket made outside a call, e.g. in the console)."""
+    uniqueid = None
+    if ticket.call_id is not None:
+        uniqueid = session.scalar(
+            select(Call.uniqueid).where(Call.id == ticket.call_id)
+        )
+    return call_logger(logger, uniqueid or "-")
 
 
 def _insert_with_tracking_code(session: Session, ticket: Ticket) -> Ticket:
@@ -96,7 +114,7 @@ def _new_ticket(
         TicketHistory(at=now, from_status=None, to_status=TicketStatus.NEW, note=note)
     )
     session.flush()
-    logger.info(
+    ticket_logger(session, ticket).info(
         "ticket %s created: %s from %s",
         ticket.tracking_code,
         kind.value,
@@ -158,6 +176,48 @@ def create_callback_request(
     )
 
 
+def open_callback_for(session: Session, caller_number: str | None) -> Ticket | None:
+    """The newest callback request of this number that is still open."""
+    number = phone_or_none(caller_number)
+    if number is None:
+        return None
+    return session.scalar(
+        select(Ticket)
+        .where(
+            Ticket.kind == TicketKind.CALLBACK,
+            Ticket.caller_number == number,
+            Ticket.status.in_([status.value for status in OPEN_CALLBACK_STATUSES]),
+        )
+        .order_by(Ticket.created_at.desc(), Ticket.id.desc())
+        .limit(1)
+    )
+
+
+def set_caller_number(session: Session, ticket: Ticket, number: str) -> Ticket:
+    """The number to reach the filer, typed by a caller without caller id;
+    status lookup checks its last four digits."""
+    try:
+        ticket.caller_number = normalize_phone(number)
+    except InvalidPhoneNumber as error:
+        raise TicketError(str(error)) from None
+
+    ticket.history.append(
+        TicketHistory(
+            at=utc_now(),
+            from_status=ticket.status,
+            to_status=ticket.status,
+            note=NOTE_CALLER_NUMBER,
+        )
+    )
+    session.flush()
+    ticket_logger(session, ticket).info(
+        "ticket %s: caller number %s typed by the caller",
+        ticket.tracking_code,
+        mask_phone(ticket.caller_number),
+    )
+    return ticket
+
+
 def find_by_tracking_code(session: Session, code: str | None) -> Ticket | None:
     """The ticket of a code as typed (any digits, separators); None if none.
 
@@ -202,7 +262,7 @@ def change_status(
     ticket.status_changed_at = now
     session.flush()
 
-    logger.info(
+    ticket_logger(session, ticket).info(
         "ticket %s: %s -> %s by %s",
         ticket.tracking_code,
         current,

@@ -72,6 +72,13 @@ def agi_serve(host: str | None, port: int | None) -> None:
     show_default=True,
     help="reply: the command's own hangup reply; line: a bare HANGUP first.",
 )
+@click.option(
+    "--sounds/--no-sounds",
+    default=True,
+    show_default=True,
+    help="Play prompts from settings.sounds_path: a prompt without its WAV is "
+    "listed as MISSING, not as played.",
+)
 @click.option("--interactive", "-i", is_flag=True, help="Type keys as prompts play.")
 @click.option("--host", default=None, help="Default: settings.agi_host.")
 @click.option("--port", type=int, default=None, help="Default: settings.agi_port.")
@@ -84,6 +91,7 @@ def simulate(
     record,
     hangup_at,
     hangup_form,
+    sounds,
     interactive,
     host,
     port,
@@ -108,6 +116,14 @@ def simulate(
     if settings.recording_spool_local_dir:
         spool_map = (settings.recording_spool_dir, settings.recording_spool_local_dir)
 
+    sounds_root = sounds_root_of(settings) if sounds else None
+    if sounds and sounds_root is None:
+        click.echo(
+            f"note: {settings.sounds_path} does not end in {settings.sound_prefix}; "
+            "prompts are not checked",
+            err=True,
+        )
+
     simulator = AsteriskSimulator(
         host or settings.agi_host,
         settings.agi_port if port is None else port,
@@ -119,6 +135,7 @@ def simulate(
         hangup_at=hangup_at,
         hangup_form=hangup_form,
         spool_map=spool_map,
+        sounds_root=str(sounds_root) if sounds_root else None,
         timeout=timeout,
         ask=ask,
         on_prompt=on_prompt,
@@ -133,6 +150,22 @@ def simulate(
         raise click.ClickException(str(error)) from None
 
     click.echo(call.summary(settings.sound_prefix))
+    if call.missing_prompts:
+        click.echo(
+            f"{len(call.missing_prompts)} prompts were not played: run "
+            "`callcenter prompts build`",
+            err=True,
+        )
+
+
+def sounds_root_of(settings):
+    """The folder Asterisk's sound names start from: sounds_path without
+    the sound prefix (callcenter/fa); None if it does not end in it."""
+    path = settings.sounds_path
+    prefix = [part for part in settings.sound_prefix.split("/") if part]
+    if list(path.parts[-len(prefix) :]) != prefix:
+        return None
+    return path.parents[len(prefix) - 1]
 
 
 def _ask_terminal() -> list[str]:

@@ -36,6 +36,7 @@ ACTIONS: dict[str, Flow] = {
     "leave_request": leave_request.run,
     "operator": operator.run,
     "callback": callback.run,
+    "queue_again": queue_exit.queue_again,
 }
 
 # The entries the dialplan may name. call_ended is apart: it runs on a
@@ -71,10 +72,51 @@ def dispatch(channel: Channel, settings: Settings | None = None) -> None:
     run_flow(channel, lambda call: serve(call, entry(call)), settings)
 
 
+class StartupError(Exception):
+    """The IVR cannot take calls with this configuration; says why."""
+
+
 def startup_check(settings: Settings) -> None:
-    """Load the menu file (and its prompts) once; a MenuError names the line."""
-    menu = load_menu(settings.path(settings.menu_file))
+    """What `agi serve` checks before it takes calls.
+
+    Stops start-up (an exception naming the problem) when a prompt the code
+    or the menu file plays is not in the prompt catalogue, or the menu or
+    holiday file is broken. Logs a WARNING when the holiday file does not
+    cover this year or the next 60 days, and for every prompt without its
+    WAV in settings.sounds_path (`callcenter prompts build` makes them).
+    """
+    from ivr.prompts import load_prompt_texts
+    from ivr.prompts.build import PromptBuildError, missing_sound_files
+    from ivr.prompts.used import code_prompt_names
+    from ticketing.hours import check_holiday_coverage
+
+    catalogue_path = settings.path(settings.prompt_text_file)
+    names = set(load_prompt_texts(catalogue_path))
+    lacking = sorted(code_prompt_names() - names)
+    if lacking:
+        raise StartupError(
+            f"{catalogue_path}: prompts the IVR plays are missing from the "
+            f"prompt catalogue: {', '.join(lacking)}"
+        )
+
+    menu = load_menu(settings.path(settings.menu_file), names)
     logger.info("menu %s: %d nodes", settings.menu_file, len(menu.nodes))
+
+    check_holiday_coverage(settings)
+
+    try:
+        missing = missing_sound_files(settings)
+    except PromptBuildError as error:
+        logger.warning("sound files not checked: %s", error)
+        return
+    if missing:
+        logger.warning(
+            "%d prompts have no WAV in %s and would not be heard; run "
+            "`callcenter prompts build`: %s",
+            len(missing),
+            settings.sounds_path,
+            ", ".join(missing),
+        )
 
 
 # `callcenter agi serve` runs this before it accepts calls.

@@ -2,18 +2,29 @@
 silence or the maximum length. A recording of at least
 settings.min_recording_seconds becomes a ticket, even when the caller hung
 up during or after it; its tracking code is read back twice. A shorter one
-earns a Persian prompt and another try."""
+earns a Persian prompt and another try.
+
+A caller without caller id (withheld number) is asked, once the request is
+kept, for a number to reach them: the ticket stores it as its caller
+number, so the status can later be heard with its last four digits. A
+caller who types none hears that the status is given at the office only.
+"""
 
 from __future__ import annotations
 
+from callcenter.persian import InvalidPhoneNumber, normalize_phone
 from ivr.agi.channel import Recording
 from ivr.agi.errors import ChannelHungUp
 from ivr.call import CallContext
+from ivr.choice import read_digits
 from ivr.navigator import perform
 from ivr.speak import digit_fragments
 from ticketing.jobs import enqueue_recording
-from ticketing.models import CallOutcome
-from ticketing.service import create_voice_request
+from ticketing.models import CallOutcome, Ticket
+from ticketing.service import create_voice_request, set_caller_number
+
+# The longest number a caller may type (international numbers with 00).
+PHONE_MAX_DIGITS = 15
 
 
 def run(call: CallContext) -> str | None:
@@ -21,14 +32,16 @@ def run(call: CallContext) -> str | None:
     call.enter("leave_request")
     settings = call.settings
 
-    for _ in range(settings.menu_retries):
+    for attempt in range(1, settings.menu_retries + 1):
         call.play("request/intro")
         recording = record(call)
 
         if recording.seconds >= settings.min_recording_seconds:
-            code = create_ticket(call, recording)
+            ticket_id, code = create_ticket(call, recording)
             if recording.hung_up:
                 raise ChannelHungUp("hangup during recording; ticket kept")
+            if not call.caller_id:
+                ask_for_number(call, ticket_id)
             read_back(call, code)
             call.goodbye()
             return None
@@ -36,12 +49,15 @@ def run(call: CallContext) -> str | None:
         if recording.hung_up:
             raise ChannelHungUp("hangup before anything was recorded")
         call.step("invalid", f"short:{recording.seconds:.2f}")
-        call.play("request/too_short")
+        if attempt < settings.menu_retries:
+            call.play("request/too_short")
 
-    call.play("request/failed")
+    # Said before the move: what happens next, and why when closed.
     call.finish(CallOutcome.ABANDONED, "leave_request: nothing recorded")
     if call.center_status().is_open:
+        call.play_all(["request/failed", "menu/next_operator"])
         return perform(call, "operator")
+    call.play_all(["request/failed", "menu/next_closed", "request/call_again"])
     call.goodbye()
     return None
 
@@ -64,7 +80,7 @@ def record(call: CallContext) -> Recording:
     return recording
 
 
-def create_ticket(call: CallContext, recording: Recording) -> str:
+def create_ticket(call: CallContext, recording: Recording) -> tuple[int, str]:
     """The ticket for a recording; the worker moves the audio afterwards."""
 
     with call.session() as session:
@@ -82,8 +98,45 @@ def create_ticket(call: CallContext, recording: Recording) -> str:
     call.finish(CallOutcome.REQUEST_LEFT, code)
     call.log.info("call left request %s (%.2f s)", code, recording.seconds)
 
-    enqueue_recording(ticket_id, call.settings)
-    return code
+    enqueue_recording(ticket_id, call.settings, call.channel.uniqueid)
+    return ticket_id, code
+
+
+def valid_callback_number(typed: str) -> str | None:
+    """A typed number normalized, if it is one a center can call: an Iranian
+    number of 11 digits from 0 (mobile 09..., landline with area code)."""
+    try:
+        number = normalize_phone(typed)
+    except InvalidPhoneNumber:
+        return None
+    if len(number) != 11 or not number.startswith("0") or number.startswith("00"):
+        return None
+    return number
+
+
+def ask_for_number(call: CallContext, ticket_id: int) -> None:
+    """Ask a caller without caller id for a number to reach them."""
+    for _ in range(call.settings.menu_retries):
+        typed = read_digits(call, "request/enter_phone", PHONE_MAX_DIGITS)
+        if not typed:
+            call.step("timeout", "request/enter_phone")
+            break
+
+        # A phone number stays out of the call record.
+        call.step("key", "*" * len(typed))
+        number = valid_callback_number(typed)
+        if number is None:
+            call.step("invalid", "phone_number")
+            call.play("request/phone_invalid")
+            continue
+
+        with call.session() as session:
+            set_caller_number(session, session.get(Ticket, ticket_id), number)
+        call.step("action", "caller_number")
+        call.play("request/phone_saved")
+        return
+
+    call.play("request/status_at_office")
 
 
 def read_back(call: CallContext, code: str) -> None:

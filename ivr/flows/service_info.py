@@ -12,7 +12,7 @@ from __future__ import annotations
 from ivr.call import CallContext
 from ivr.choice import ask
 from ivr.menu import AfterRetries
-from ivr.navigator import fallback_action, perform
+from ivr.navigator import after_last_retry, perform
 from ticketing.catalogue import active_services
 from ticketing.models import CallOutcome
 
@@ -38,7 +38,7 @@ def run(call: CallContext) -> str | None:
     if choice.kind == "operator":
         return perform(call, "operator")
     if choice.kind == "exhausted":
-        return perform(call, fallback_action(call, AfterRetries()))
+        return perform(call, after_last_retry(call, AfterRetries(), choice.reason))
 
     code = services[choice.key]
     call.step("action", f"service:{code}")

@@ -4,7 +4,8 @@ status and the Jalali date of the last change.
 A mistyped code is caught by its check digit. The status is read only to
 the phone number that filed the request, or to a caller who types that
 number's last four digits; settings.status_max_attempts tries per call
-(counted across the call's AGI sessions).
+(counted across the call's AGI sessions). `*` while typing plays the
+prompt again and costs no try.
 """
 
 from __future__ import annotations
@@ -12,8 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from callcenter.persian import normalize_digits
 from ivr.call import CallContext
+from ivr.choice import read_digits
 from ivr.navigator import perform
 from ivr.speak import date_fragments
 from ticketing.models import CallOutcome, Ticket
@@ -56,19 +57,11 @@ def run(call: CallContext) -> str | None:
     return None
 
 
-def _read_digits(call: CallContext, prompt: str, max_digits: int) -> str:
-    call.step("prompt", prompt)
-    timeout_ms = call.settings.menu_timeout_seconds * 1000
-    typed = call.channel.get_data(call.sound(prompt), timeout_ms, max_digits)
-    # Asterisk adds "(timeout)" after the digits when the caller stopped.
-    return "".join(c for c in normalize_digits(typed) if c.isascii() and c.isdigit())
-
-
 def find_ticket(call: CallContext) -> Found | None:
     """Read a code and find its ticket, or say what was wrong and give None."""
 
     # One more than the code, so the closing # ends the input.
-    code = _read_digits(call, "status/enter_code", CODE_DIGITS + 1)
+    code = read_digits(call, "status/enter_code", CODE_DIGITS + 1)
     if not code:
         call.step("timeout", "status/enter_code")
         call.play("status/no_code")
@@ -101,7 +94,7 @@ def verify_caller(call: CallContext, found: Found) -> bool:
         call.step("action", "verified:caller_id")
         return True
 
-    last_four = _read_digits(call, "status/enter_last_four", 4)
+    last_four = read_digits(call, "status/enter_last_four", 4)
     # The digits are part of a phone number: kept out of the call record.
     call.step("key", "*" * len(last_four))
     with call.session() as session:

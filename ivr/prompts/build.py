@@ -167,6 +167,25 @@ def build_prompts(
     return report
 
 
+def build_service_prompts(settings: Settings, services: Iterable) -> BuildReport:
+    """Build the prompts of these services only (after `catalogue load`),
+    so a new service speaks to callers at once."""
+    services = list(services)
+    names = service_prompt_texts(services)
+    return build_prompts(settings, services, only=names)
+
+
+def missing_sound_files(settings: Settings) -> list[str]:
+    """Prompts of the catalogue and of the active services that have no WAV
+    in settings.sounds_path: Asterisk would skip them in silence.
+
+    Raises PromptBuildError if the services cannot be read."""
+    names = set(load_prompt_texts(settings.path(settings.prompt_text_file)))
+    names |= set(service_prompt_texts(_catalogue_services(settings)))
+    target_dir = settings.sounds_path
+    return sorted(name for name in names if not (target_dir / f"{name}.wav").is_file())
+
+
 def _recorded_file(recorded_dir: Path, name: str) -> Path | None:
     folder = recorded_dir / Path(name).parent
     if not folder.is_dir():

@@ -147,15 +147,44 @@ def test_record_into_a_mapped_spool(tmp_path, message_wav):
         events=[f"record:{message_wav}", "wait"],
         spool_map=("/var/spool/asterisk/callcenter", str(local)),
     )
-    assert peer.received == b"200 result=0 (timeout) endpos=25280\n"
+    # 3.16 s said against a maximum of 1000 ms: cut at one second.
+    assert peer.received == b"200 result=0 (timeout) endpos=8000\n"
     assert (local / "9.9-1.wav").exists()
 
 
 def test_missing_sound_fails_like_asterisk(tmp_path):
     (tmp_path / "callcenter" / "fa").mkdir(parents=True)
     peer = RawPeer(['STREAM FILE callcenter/fa/missing ""'])
-    peer.call(sounds_root=str(tmp_path))
+    call = peer.call(sounds_root=str(tmp_path))
     assert peer.received == b"200 result=-1 endpos=0\n"
+    # Not played, so not reported as played.
+    assert call.prompts == []
+    assert call.missing_prompts == ["callcenter/fa/missing"]
+    assert "MISSING missing" in call.summary("callcenter/fa")
+    assert "  played" not in call.summary("callcenter/fa")
+
+
+def test_recording_stops_at_its_maximum_length(tmp_path, message_wav):
+    import wave
+
+    path = tmp_path / "long-1"
+    peer = RawPeer([f'RECORD FILE "{path}" wav "#" 2000', "WAIT FOR DIGIT 100"])
+    call = peer.call(events=[f"record:{message_wav}", "#"])
+
+    # 2 s of the 3.16 s said; the # came after the end, for the next command.
+    assert peer.received == (
+        b"200 result=0 (timeout) endpos=16000\n" + b"200 result=%d\n" % ord("#")
+    )
+    with wave.open(str(tmp_path / "long-1.wav")) as audio:
+        assert audio.getnframes() == 16000
+    assert call.recordings[0].ended_by == "timeout"
+
+
+def test_recording_shorter_than_its_maximum_is_whole(tmp_path, message_wav):
+    path = tmp_path / "short-1"
+    peer = RawPeer([f'RECORD FILE "{path}" wav "#" -1'])
+    peer.call(events=[f"record:{message_wav}", "wait"])
+    assert peer.received == b"200 result=0 (timeout) endpos=25280\n"
 
 
 @pytest.mark.parametrize(
@@ -189,7 +218,15 @@ def test_simulate_command_prints_the_prompts(serve, spool, kept, message_wav):
 
     result = CliRunner().invoke(
         simulate,
-        ["--host", host, "--port", str(port), "--keys", f"record:{message_wav},#"],
+        [
+            "--host",
+            host,
+            "--port",
+            str(port),
+            "--keys",
+            f"record:{message_wav},#",
+            "--no-sounds",
+        ],
     )
 
     assert result.exit_code == 0, result.output
@@ -218,7 +255,7 @@ def test_simulate_interactive_reads_keys_from_the_terminal(serve, spool, kept):
     host, port = serve(handlers.keep_recording)
     result = CliRunner().invoke(
         simulate,
-        ["--host", host, "--port", str(port), "-i"],
+        ["--host", host, "--port", str(port), "-i", "--no-sounds"],
         input="nonsense\n#\n",
     )
 
@@ -226,3 +263,31 @@ def test_simulate_interactive_reads_keys_from_the_terminal(serve, spool, kept):
     assert "playing callcenter/fa/request/intro" in result.output
     assert "unknown event 'nonsense'" in result.output
     assert kept[0]["recording"]["digit"] == "#"
+
+
+def test_simulate_command_lists_prompts_without_a_wav_as_missing(
+    serve, kept, message_wav, settings, tmp_path, monkeypatch
+):
+    import dataclasses
+
+    from callcenter.config import use_settings
+    from tests.agi import handlers
+    from tests.agi.conftest import write_wav
+
+    monkeypatch.setenv("AGI_TEST_SPOOL", str(settings.recording_spool_dir))
+    sounds = tmp_path / "sounds" / "callcenter" / "fa"
+    (sounds / "request").mkdir(parents=True)
+    write_wav(sounds / "request" / "intro.wav", 800)
+    use_settings(dataclasses.replace(settings, sounds_dir=str(sounds)))
+    host, port = serve(handlers.keep_recording)
+
+    result = CliRunner().invoke(
+        simulate,
+        ["--host", host, "--port", str(port), "--keys", f"record:{message_wav},#"],
+    )
+
+    assert result.exit_code == 0, result.output
+    assert "played  request/intro" in result.output
+    assert "played  request/thanks" not in result.output
+    assert "MISSING request/thanks" in result.output
+    assert "callcenter prompts build" in result.output

@@ -74,9 +74,16 @@ def test_star_repeats_the_menu_without_the_greeting(ivr_server):
 def test_timeouts_and_wrong_keys_then_operator_in_hours(ivr_server):
     heard = ivr_server.dial("main", ["wait", "7", "wait"])
 
-    assert heard.prompts.count("menu/timeout") == 2
+    # The last try is not followed by "please choose again" but by what
+    # happens next.
+    assert heard.prompts.count("menu/timeout") == 1
     assert heard.prompts.count("menu/invalid") == 1
-    assert heard.prompts[-1] == "operator/to_queue"
+    assert heard.prompts[-4:] == [
+        "main/menu",
+        "menu/last_timeout",
+        "menu/next_operator",
+        "operator/to_queue",
+    ]
     assert heard.variables["IVR_NEXT"] == "queue"
     assert heard.variables["IVR_QUEUE"] == "operator"
     assert heard.call.outcome == CallOutcome.QUEUED
@@ -172,9 +179,80 @@ def test_consultation_closed_says_why_and_offers_a_request(ivr_server, moment, r
 
     heard = ivr_server.dial("consultation", [])
 
-    assert heard.prompts[:2] == [f"hours/closed_{reason}", "closed_offer/menu"]
+    # Why, then the working hours of the settings (07:30 to 14:30) spoken
+    # from fragments, then the offer.
+    assert heard.prompts[:12] == [
+        f"hours/closed_{reason}",
+        "hours/working_days_from",
+        "number/7",
+        "number/and",
+        "number/30",
+        "time/minutes",
+        "hours/until",
+        "number/14",
+        "number/and",
+        "number/30",
+        "time/minutes",
+        "hours/working_hours_end",
+    ]
+    assert heard.prompts[12] == "closed_offer/menu"
     assert "IVR_NEXT" not in heard.variables
     assert ("action", "consultation", f"closed:{reason}") in heard.steps
+
+
+def test_working_hours_name_thursday_when_it_opens(ivr_server):
+    import dataclasses
+
+    from callcenter.config import use_settings
+
+    use_settings(
+        dataclasses.replace(
+            ivr_server.settings,
+            opening_time="08:00",
+            closing_time="16:00",
+            thursday_open=True,
+            thursday_closing_time="12:00",
+        )
+    )
+    ivr_server.at(AFTER_HOURS)
+
+    heard = ivr_server.dial("consultation", [])
+
+    assert heard.prompts[:8] == [
+        "hours/closed_after_hours",
+        "hours/working_days_from",
+        "number/8",
+        "hours/until",
+        "number/16",
+        "hours/thursday_until",
+        "number/12",
+        "hours/working_hours_end",
+    ]
+
+
+def test_part_day_closure_says_closed_now_and_when_it_reopens(ivr_server):
+    with ivr_server.session() as session:
+        add_closure(
+            session,
+            OPEN - dt.timedelta(hours=1),
+            OPEN + dt.timedelta(hours=2, minutes=15),
+            "قطع برق",
+            "admin",
+        )
+
+    heard = ivr_server.dial("consultation", [])
+
+    # 10:00 now, open again at 12:15 Tehran time, before the 14:30 closing.
+    assert heard.prompts[:7] == [
+        "hours/closed_now",
+        "hours/reopens_at",
+        "number/12",
+        "number/and",
+        "number/15",
+        "time/minutes",
+        "hours/reopens_end",
+    ]
+    assert "hours/closed_closure" not in heard.prompts
 
 
 def test_closure_ordered_today_closes_at_once(ivr_server):
@@ -182,7 +260,7 @@ def test_closure_ordered_today_closes_at_once(ivr_server):
         add_closure(
             session,
             OPEN - dt.timedelta(hours=1),
-            OPEN + dt.timedelta(hours=3),
+            OPEN + dt.timedelta(hours=6),
             "برف",
             "admin",
         )
@@ -195,9 +273,11 @@ def test_closure_ordered_today_closes_at_once(ivr_server):
     assert callback.kind == TicketKind.CALLBACK
     assert callback.caller_number == CALLER
     assert heard.prompts[-1] == "general/goodbye"
-    assert digit_fragments(callback.tracking_code) == [
+    # Read back twice, like a request's code.
+    assert digit_fragments(callback.tracking_code) * 2 == [
         name for name in heard.prompts if name.startswith("digit/")
     ]
+    assert "request/code_again" in heard.prompts
 
 
 def test_callback_without_caller_id_asks_for_a_voice_request(ivr_server):

@@ -154,3 +154,61 @@ def test_a_broken_edit_keeps_the_last_good_menu(settings, tmp_path, caplog):
 
     assert get_menu(current) is first
     assert "not usable" in caplog.text
+
+
+def test_after_retries_allows_only_what_can_follow_the_last_retry(tmp_path):
+    text = GOOD.replace(
+        '      "9": {goto: other}\n',
+        '      "9": {goto: other}\n'
+        "    after_retries:\n"
+        "      in_hours: operator\n"
+        "      out_of_hours: repeat\n",
+    )
+
+    error = error_of(tmp_path, text)
+
+    assert "menu.yaml:11" in error
+    assert "after_retries.out_of_hours" in error
+
+
+@pytest.mark.parametrize(
+    "action", ["operator", "consultation", "leave_request", "callback", "goodbye"]
+)
+def test_after_retries_actions_that_can_run(tmp_path, action):
+    text = GOOD.replace(
+        '      "9": {goto: other}\n',
+        f'      "9": {{goto: other}}\n    after_retries: {{in_hours: {action}}}\n',
+    )
+
+    menu = load_menu(write(tmp_path, text), PROMPTS)
+
+    assert menu.node("main").after_retries.in_hours == action
+
+
+def test_a_key_given_twice_in_a_node_names_both_lines(tmp_path):
+    text = GOOD.replace(
+        '      "9": {goto: other}\n',
+        '      "9": {goto: other}\n      9: {action: operator}\n',
+    )
+
+    error = error_of(tmp_path, text)
+
+    assert "menu.yaml:9" in error
+    assert "'9' is given twice (first on line 8)" in error
+
+
+def test_a_node_given_twice_is_an_error(tmp_path):
+    text = GOOD + "  other:\n    prompts: [x/y]\n    options: {'1': {action: repeat}}\n"
+
+    assert "menu.yaml:13: key 'other' is given twice (first on line 9)" in error_of(
+        tmp_path, text
+    )
+
+
+def test_every_after_retries_action_has_a_next_prompt():
+    from ivr.menu import AFTER_RETRIES_ACTIONS
+
+    names = set(load_prompt_texts())
+
+    assert {f"menu/next_{action}" for action in AFTER_RETRIES_ACTIONS} <= names
+    assert {"menu/next_closed", "menu/last_timeout", "menu/last_invalid"} <= names
