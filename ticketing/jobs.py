@@ -174,7 +174,7 @@ def process_recording(ticket_id: int) -> str:
 def _archive(session: Session, settings: Settings, ticket: Ticket) -> str:
     from ticketing.service import ticket_logger
 
-    log = ticket_logger(session, ticket)
+    log = ticket_logger(session, ticket, logger)
     source = spool_file(settings, ticket)
     if not source.is_file():
         log.warning(

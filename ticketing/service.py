@@ -60,15 +60,18 @@ class TicketError(ValueError):
     """A ticket cannot be made or changed with the input given."""
 
 
-def ticket_logger(session: Session, ticket: Ticket):
-    """The module logger with the uniqueid of the ticket's call on each line
-    ('-' for a ticket made outside a call, e.g. in the console)."""
+def ticket_logger(
+    session: Session, ticket: Ticket, module_logger: logging.Logger | None = None
+):
+    """module_logger (this module's by default) with the uniqueid of the
+    ticket's call on each line ('-' for a ticket made outside a call, e.g.
+    in the console)."""
     uniqueid = None
     if ticket.call_id is not None:
         uniqueid = session.scalar(
             select(Call.uniqueid).where(Call.id == ticket.call_id)
         )
-    return call_logger(logger, uniqueid or "-")
+    return call_logger(module_logger or logger, uniqueid or "-")
 
 
 def _insert_with_tracking_code(session: Session, ticket: Ticket) -> Ticket:

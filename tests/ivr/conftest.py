@@ -104,6 +104,7 @@ class Ivr:
         hangup_form: str = "reply",
         args: tuple[str, ...] = (),
         uniqueid: str | None = None,
+        variables: dict[str, str] | None = None,
     ) -> Dialled:
         uniqueid = uniqueid or f"1733300000.{next(_uniqueids)}"
         result = simulate_call(
@@ -116,6 +117,7 @@ class Ivr:
             hangup_at=hangup_at,
             hangup_form=hangup_form,
             arguments=list(args),
+            variables=variables,
         )
         prompts = result.prompt_names(self.settings.sound_prefix)
 

@@ -587,3 +587,189 @@ def test_a_missing_sound_file_costs_a_prompt_not_the_call(ivr_server, tmp_path):
 
     assert heard.variables == {"IVR_NEXT": "queue", "IVR_QUEUE": "consultation"}
     assert not heard.caller_hung_up
+
+
+# Fixes from the tester's calls ----------------------------------------------
+
+
+def test_last_retry_out_of_hours_says_why_and_what_happens_next(ivr_server):
+    ivr_server.at(AFTER_HOURS)
+
+    heard = ivr_server.dial("main", ["7", "7", "7"])
+
+    i = heard.prompts.index("menu/last_invalid")
+    assert heard.prompts[i : i + 4] == [
+        "menu/last_invalid",
+        "menu/next_closed",
+        "menu/next_leave_request",
+        "request/intro",
+    ]
+    assert heard.prompts.count("menu/invalid") == 2
+
+
+def test_three_too_short_recordings_say_what_happens_next(ivr_server):
+    short = make_wav(ivr_server.tmp_path / "short.wav", 0.3)
+
+    heard = ivr_server.dial("leave_request", [f"record:{short}", "#"] * 3)
+
+    assert heard.prompts.count("request/too_short") == 2
+    assert heard.prompts[-3:] == [
+        "request/failed",
+        "menu/next_operator",
+        "operator/to_queue",
+    ]
+
+
+def test_three_too_short_recordings_out_of_hours_end_with_why(ivr_server):
+    ivr_server.at(AFTER_HOURS)
+    short = make_wav(ivr_server.tmp_path / "short.wav", 0.3)
+
+    heard = ivr_server.dial("leave_request", [f"record:{short}", "#"] * 3)
+
+    assert heard.prompts[-4:] == [
+        "request/failed",
+        "menu/next_closed",
+        "request/call_again",
+        "general/goodbye",
+    ]
+
+
+def test_withheld_number_types_a_number_and_can_hear_the_status(ivr_server):
+    wav = make_wav(ivr_server.tmp_path / "say.wav", 2.5)
+
+    heard = ivr_server.dial(
+        "leave_request",
+        [f"record:{wav}", "#", "12345#", "09125551234#"],
+        caller="anonymous",
+    )
+
+    ticket = heard.tickets[0]
+    assert ticket.caller_number == "09125551234"
+    assert heard.prompts.count("request/enter_phone") == 2
+    assert "request/phone_invalid" in heard.prompts
+    assert "request/phone_saved" in heard.prompts
+    # The number stays out of the call record.
+    assert not any("5551234" in value for _, _, value in heard.steps)
+    assert heard.call.outcome == CallOutcome.REQUEST_LEFT
+
+    later = ivr_server.dial(
+        "status_lookup", [f"{ticket.tracking_code}#", "1234"], caller="anonymous"
+    )
+    assert "status/new" in later.prompts
+
+
+def test_withheld_number_without_one_hears_status_is_at_the_office(ivr_server):
+    wav = make_wav(ivr_server.tmp_path / "say.wav", 2.5)
+
+    heard = ivr_server.dial(
+        "leave_request", [f"record:{wav}", "#", "wait"], caller="anonymous"
+    )
+
+    assert heard.tickets[0].caller_number is None
+    assert "request/status_at_office" in heard.prompts
+    # The code is still read back: the office finds the request by it.
+    assert "request/your_code" in heard.prompts
+
+
+def test_hangup_while_typing_a_number_keeps_the_request(ivr_server):
+    wav = make_wav(ivr_server.tmp_path / "say.wav", 2.5)
+
+    heard = ivr_server.dial(
+        "leave_request", [f"record:{wav}", "#", "hangup"], caller="anonymous"
+    )
+
+    assert len(heard.tickets) == 1
+    assert heard.call.outcome == CallOutcome.REQUEST_LEFT
+
+
+def test_back_to_the_queue_the_caller_left(ivr_server):
+    heard = ivr_server.dial(
+        "queue_exit", ["3"], args=("5",), variables={"IVR_QUEUE": "operator"}
+    )
+
+    assert heard.prompts[0] == "queue_exit/key_menu"
+    assert "queue_exit/menu" not in heard.prompts
+    assert heard.variables["IVR_QUEUE"] == "operator"
+    assert heard.prompts[-1] == "operator/to_queue"
+
+
+def test_back_to_the_consultation_queue_after_a_timeout(ivr_server):
+    heard = ivr_server.dial(
+        "queue_exit", ["3"], variables={"IVR_QUEUE": "consultation"}
+    )
+
+    assert heard.prompts[0] == "queue_exit/menu"
+    assert heard.variables["IVR_QUEUE"] == "consultation"
+
+
+def test_star_in_code_entry_repeats_without_using_an_attempt(ivr_server):
+    code = ticket_for(ivr_server)
+
+    heard = ivr_server.dial("status_lookup", ["*#", "*#", f"{code}#"])
+
+    assert heard.prompts.count("status/enter_code") == 3
+    assert "status/new" in heard.prompts
+    attempts = [step for step in heard.steps if step[2] == "status_attempt"]
+    assert len(attempts) == 1
+    assert "status/code_wrong" not in heard.prompts
+
+
+def test_star_in_last_four_entry_repeats(ivr_server):
+    code = ticket_for(ivr_server)
+
+    heard = ivr_server.dial("status_lookup", [f"{code}#", "*#", "4567"], caller="02188")
+
+    assert heard.prompts.count("status/enter_last_four") == 2
+    assert "status/new" in heard.prompts
+
+
+def test_latest_completed_action_wins_service_info_then_operator(ivr_server):
+    heard = ivr_server.dial("main", ["1", "2", "0"])
+
+    assert "service/national-id-card/hours" in heard.prompts
+    assert heard.variables["IVR_QUEUE"] == "operator"
+    assert heard.call.outcome == CallOutcome.QUEUED
+    assert heard.call.outcome_detail == "operator"
+
+
+def test_second_callback_while_one_is_open_gives_the_earlier_code(ivr_server):
+    first = ivr_server.dial("queue_exit", [], args=("2",))
+    code = first.tickets[0].tracking_code
+
+    second = ivr_server.dial("queue_exit", [], args=("2",))
+
+    assert second.tickets == []
+    assert "callback/already_registered" in second.prompts
+    assert "callback/registered" not in second.prompts
+    assert [n for n in second.prompts if n.startswith("digit/")] == (
+        digit_fragments(code) * 2
+    )
+    assert second.call.outcome == CallOutcome.CALLBACK_REQUESTED
+    assert second.call.outcome_detail == code
+    with ivr_server.session() as session:
+        count = session.query(Ticket).filter(Ticket.kind == TicketKind.CALLBACK).count()
+    assert count == 1
+
+
+def test_a_closed_callback_allows_a_new_one(ivr_server):
+    first = ivr_server.dial("queue_exit", [], args=("2",))
+    with ivr_server.session() as session:
+        ticket = session.get(Ticket, first.tickets[0].id)
+        change_status(session, ticket, TicketStatus.RESOLVED)
+
+    second = ivr_server.dial("queue_exit", [], args=("2",))
+
+    assert len(second.tickets) == 1
+    assert second.tickets[0].tracking_code != first.tickets[0].tracking_code
+
+
+def test_ticket_and_job_log_lines_carry_the_uniqueid(ivr_server, caplog):
+    wav = make_wav(ivr_server.tmp_path / "say.wav", 2.5)
+    caplog.set_level(logging.INFO)
+
+    ivr_server.dial("leave_request", [f"record:{wav}", "#"], uniqueid="1733309999.7")
+
+    created = [r for r in caplog.records if r.name == "ticketing.service"]
+    queued = [r for r in caplog.records if r.name == "ticketing.jobs"]
+    assert created and all("call 1733309999.7:" in r.getMessage() for r in created)
+    assert queued and all("call 1733309999.7:" in r.getMessage() for r in queued)

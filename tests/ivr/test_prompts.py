@@ -177,3 +177,91 @@ def test_prompts_build_command_without_a_database_says_what_to_do(settings, tmp_
     assert result.exit_code == 1
     assert "callcenter db upgrade" in result.output
     assert "Traceback" not in result.output
+
+
+# Start-up checks ---------------------------------------------------------------
+
+
+def test_the_code_prompt_list_names_every_prompt_the_code_plays():
+    from ivr.prompts.used import FLOW_PROMPTS, code_prompt_names
+
+    sources = [
+        *(PROJECT_ROOT / "ivr/flows").glob("*.py"),
+        *(PROJECT_ROOT / "ivr" / name for name in ("call.py", "choice.py")),
+        PROJECT_ROOT / "ivr/navigator.py",
+    ]
+    named = set()
+    for source in sources:
+        named |= set(re.findall(r'"([a-z_]+/[a-z_]+)"', source.read_text()))
+
+    assert named - {"number/and", "time/minutes"} <= FLOW_PROMPTS
+    assert code_prompt_names() <= set(load_prompt_texts())
+
+
+def _catalogue_without(settings, tmp_path, name: str):
+    source = settings.path(settings.prompt_text_file).read_text(encoding="utf-8")
+    kept = [line for line in source.splitlines() if not line.startswith(f"{name}:")]
+    assert len(kept) < len(source.splitlines())
+    path = tmp_path / "catalogue.yaml"
+    path.write_text("\n".join(kept) + "\n", encoding="utf-8")
+    return replace(settings, prompt_text_file=str(path))
+
+
+def test_start_up_stops_when_a_prompt_the_code_plays_is_removed(settings, tmp_path):
+    from click.testing import CliRunner
+
+    from callcenter.config import use_settings
+    from ivr.agi.cli import agi
+
+    use_settings(_catalogue_without(settings, tmp_path, "request/phone_invalid"))
+
+    result = CliRunner().invoke(agi, ["serve"])
+
+    assert result.exit_code == 1
+    assert "missing from the prompt catalogue: request/phone_invalid" in result.output
+
+
+def test_start_up_stops_when_a_menu_prompt_is_removed(settings, tmp_path):
+    from ivr.flows import startup_check
+    from ivr.menu import MenuError
+
+    lacking = _catalogue_without(settings, tmp_path, "main/greeting")
+
+    with pytest.raises(MenuError, match="'main/greeting' is not in the prompt"):
+        startup_check(lacking)
+
+
+def test_start_up_warns_about_prompts_without_a_wav(settings, session, caplog):
+    import logging
+
+    from ivr.flows import startup_check
+    from ticketing.catalogue import load_catalogue
+
+    load_catalogue(session, settings.path(settings.catalogue_file))
+    session.commit()
+    build_prompts(settings, [], only=["main/greeting"])
+
+    with caplog.at_level(logging.WARNING):
+        startup_check(settings)
+
+    warning = next(r.getMessage() for r in caplog.records if "no WAV" in r.getMessage())
+    assert str(settings.sounds_path) in warning
+    assert "callcenter prompts build" in warning
+    assert "service/tax/menu" in warning
+    assert "main/menu" in warning
+    assert "main/greeting," not in warning
+
+
+def test_a_new_service_gets_its_prompts_built(settings):
+    from ivr.prompts.build import build_service_prompts
+
+    report = build_service_prompts(settings, [SERVICE])
+
+    assert sorted(report.built) == [
+        "service/passport/documents",
+        "service/passport/hours",
+        "service/passport/menu",
+        "service/passport/online",
+    ]
+    assert (settings.sounds_path / "service/passport/menu.wav").stat().st_size > 1000
+    assert not (settings.sounds_path / "main/greeting.wav").exists()

@@ -9,7 +9,7 @@ import os
 
 import pytest
 
-from callcenter.jalali import TEHRAN, parse_jalali_date
+from callcenter.jalali import TEHRAN, jalali_parts, parse_jalali_date
 from ticketing.db import session_scope
 from ticketing.hours import (
     HolidayFileError,
@@ -18,7 +18,10 @@ from ticketing.hours import (
     center_status,
     close_for_today,
     due_date,
+    holiday_coverage_warnings,
+    holiday_on,
     holidays_for,
+    read_holiday_file,
     read_holidays,
     remove_closure,
     upcoming_closures,
@@ -191,3 +194,149 @@ def test_due_date_skips_weekend_and_holidays(settings):
 
     assert due_date(settings, start, 2) == parse_jalali_date("1405/01/16")
     assert due_date(settings, start, 0) == start
+
+
+# Built-in solar holidays and the file's coverage --------------------------------
+
+ONLY_1405 = "holidays:\n  - date: 1405/01/24\n    name: الف\n    lunar: true\n"
+
+
+def _only_1405(settings, tmp_path):
+    path = _holiday_file(tmp_path, ONLY_1405)
+    return dataclasses.replace(settings, holidays_file=str(path)), path
+
+
+@pytest.mark.parametrize(
+    "day",
+    [
+        "1406/01/02",
+        "1406/01/04",
+        "1406/01/12",
+        "1406/01/13",
+        "1406/03/14",
+        "1406/03/15",
+        "1406/11/22",
+        "1406/12/29",
+        "1410/11/22",
+    ],
+)
+def test_solar_official_holidays_are_built_in_for_every_year(
+    session, settings, tmp_path, day
+):
+    covered, _ = _only_1405(settings, tmp_path)
+
+    state = center_status(session, covered, tehran(day, "10:00"))
+
+    # A Friday stays "weekend"; any other day is the holiday.
+    assert not state.is_open
+    assert state.reason in ("holiday", "weekend")
+    assert holiday_on(covered, parse_jalali_date(day)) is not None
+
+
+def test_nowruz_1406_is_closed_with_a_file_of_1405(session, settings, tmp_path):
+    covered, _ = _only_1405(settings, tmp_path)
+
+    # 1406/01/02 is a Monday; 1406/01/07 the first Saturday after Nowruz.
+    state = center_status(session, covered, tehran("1406/01/02", "10:00"))
+
+    assert (state.is_open, state.reason) == (False, "holiday")
+    assert center_status(session, covered, tehran("1406/01/07", "10:00")).is_open
+
+
+def test_due_date_skips_nowruz_of_a_year_the_file_does_not_list(settings, tmp_path):
+    covered, _ = _only_1405(settings, tmp_path)
+
+    # Wednesday 1405/12/26 + 1: Thursday and Friday off, Saturday 12/29
+    # (oil nationalization), Sunday 1406/01/01 to Wednesday 01/04 Nowruz,
+    # Thursday and Friday off again, so Saturday 1406/01/07.
+    start = parse_jalali_date("1405/12/26")
+    assert due_date(covered, start, 1) == parse_jalali_date("1406/01/07")
+
+
+def test_holiday_check_lists_the_built_in_ones_of_the_file_years(tmp_path):
+    path = _holiday_file(tmp_path, ONLY_1405)
+
+    holidays = read_holidays(path)
+
+    assert holidays[parse_jalali_date("1405/01/01")].name == "جشن نوروز"
+    assert parse_jalali_date("1405/12/29") in holidays
+    assert parse_jalali_date("1406/01/01") not in holidays
+    assert len(read_holiday_file(path)) == 1
+
+
+def test_a_date_listed_twice_names_both_lines(tmp_path):
+    path = _holiday_file(
+        tmp_path,
+        "holidays:\n"
+        "  - date: 1405/04/04\n"
+        "    name: تاسوعا\n"
+        "  - date: 1405/4/4\n"
+        "    name: تاسوعا\n",
+    )
+
+    with pytest.raises(HolidayFileError) as caught:
+        read_holidays(path)
+
+    assert "holidays.yaml:4: date 1405/4/4 is already listed on line 2" in str(
+        caught.value
+    )
+
+
+def test_a_file_entry_on_a_built_in_day_names_both(tmp_path):
+    path = _holiday_file(
+        tmp_path,
+        "holidays:\n  - date: 1405/03/14\n    name: عید غدیر\n    lunar: true\n",
+    )
+
+    holiday = read_holidays(path)[parse_jalali_date("1405/03/14")]
+
+    assert holiday.name == "رحلت امام خمینی، عید غدیر"
+
+
+@pytest.mark.parametrize(
+    ("today", "expected"),
+    [
+        ("1405/09/13", []),
+        ("1405/11/10", ["1406, which starts in 50 days"]),
+        ("1406/02/01", ["current year 1406"]),
+    ],
+)
+def test_coverage_warnings(tmp_path, today, expected):
+    path = _holiday_file(tmp_path, ONLY_1405)
+
+    warnings = holiday_coverage_warnings(
+        read_holiday_file(path), path, parse_jalali_date(today)
+    )
+
+    assert len(warnings) == len(expected)
+    for warning, text in zip(warnings, expected, strict=True):
+        assert text in warning
+        assert str(path) in warning
+
+
+def test_agi_serve_start_up_warns_about_an_uncovered_year(
+    settings, tmp_path, caplog, monkeypatch
+):
+    import ticketing.hours
+    from ivr.flows import startup_check
+
+    covered, path = _only_1405(settings, tmp_path)
+    esfand = dt.datetime(2027, 3, 1, 6, 0, tzinfo=dt.UTC)  # 1405/12/10
+    monkeypatch.setattr(ticketing.hours, "utc_now", lambda: esfand)
+
+    with caplog.at_level(logging.WARNING):
+        startup_check(covered)
+
+    warnings = [r for r in caplog.records if r.levelno == logging.WARNING]
+    assert any("no holidays listed for 1406" in r.getMessage() for r in warnings)
+
+
+def test_shipped_file_lists_no_built_in_holiday_again(settings):
+    from ticketing.hours import FIXED_HOLIDAYS
+
+    shipped = read_holiday_file(settings.path(settings.holidays_file))
+    built_in = {(month, day) for month, day, _ in FIXED_HOLIDAYS}
+
+    for day in shipped:
+        parts = jalali_parts(day)
+        assert (parts[1], parts[2]) not in built_in or shipped[day].lunar

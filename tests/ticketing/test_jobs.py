@@ -140,3 +140,26 @@ def test_redis_down_leaves_the_ticket_pending(db, settings, redis_conn, caplog):
     assert job.args == (ticket_id,)
     # The worker itself is exercised above and in test_cli; run the job here.
     assert job.func(*job.args) == RecordingState.READY
+
+
+def test_job_log_lines_carry_the_call_uniqueid(db, settings, caplog):
+    from ticketing.calls import start_call
+
+    with session_scope(db) as session:
+        call = start_call(session, "1700000200.9", "PJSIP/x", "09121112233")
+        session.flush()
+        ticket = create_voice_request(
+            session,
+            call_id=call.id,
+            caller_number="09121112233",
+            spool_path=f"{settings.recording_spool_dir}/1700000200.9-1.wav",
+            seconds=0,
+        )
+    ticket_id = ticket.id
+
+    with caplog.at_level(logging.INFO, logger="ticketing.jobs"):
+        process_recording(ticket_id)
+
+    lines = [r.getMessage() for r in caplog.records if r.name == "ticketing.jobs"]
+    assert lines
+    assert all(line.startswith("call 1700000200.9: ") for line in lines)

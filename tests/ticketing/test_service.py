@@ -178,3 +178,44 @@ def test_anonymous_ticket_status_is_never_read(session, call):
 
     assert not caller_may_hear_status(ticket, None, last_four="0000")
     assert not caller_may_hear_status(ticket, "09121112233")
+
+
+def test_ticket_log_lines_carry_the_call_uniqueid(session, call, caplog):
+    import logging
+
+    with caplog.at_level(logging.INFO, logger="ticketing.service"):
+        ticket = _voice(session, call)
+        change_status(session, ticket, TicketStatus.IN_PROGRESS)
+
+    lines = [r.getMessage() for r in caplog.records if r.name == "ticketing.service"]
+    assert len(lines) == 2
+    assert all(line.startswith("call 1700000100.1: ticket ") for line in lines)
+
+
+def test_open_callback_of_a_number(session, call):
+    from ticketing.service import open_callback_for
+
+    assert open_callback_for(session, "09121112233") is None
+    first = create_callback_request(
+        session, call_id=call.id, caller_number="۰۹۱۲۱۱۱۲۲۳۳"
+    )
+
+    assert open_callback_for(session, "+989121112233") is first
+    change_status(session, first, TicketStatus.IN_PROGRESS)
+    assert open_callback_for(session, "09121112233") is first
+    change_status(session, first, TicketStatus.RESOLVED)
+    assert open_callback_for(session, "09121112233") is None
+    assert open_callback_for(session, None) is None
+
+
+def test_set_caller_number_normalizes_and_keeps_history(session, call):
+    from ticketing.service import set_caller_number
+
+    ticket = _voice(session, call, number=None)
+    set_caller_number(session, ticket, "۰۹۱۲ ۵۵۵ ۱۲۳۴")
+
+    assert ticket.caller_number == "09125551234"
+    assert caller_may_hear_status(ticket, None, "1234")
+    assert len(ticket.history) == 2
+    with pytest.raises(TicketError):
+        set_caller_number(session, ticket, "nonsense")
