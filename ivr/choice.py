@@ -97,6 +97,10 @@ def read_digits(call: CallContext, prompt: str, max_digits: int) -> str:
     timeout); `*` plays the prompt again without using up a try.
 
     Returns the ASCII digits typed, '' when none came.
+
+    Known shortcoming: GET DATA collects `*` like a digit, so the prompt
+    plays again only once the entry ends (`#`, or the timeout); hearing it
+    at once would need STREAM FILE and WAIT FOR DIGIT key by key.
     """
     timeout_ms = call.settings.menu_timeout_seconds * 1000
     for _ in range(MAX_REPEATS + 1):

@@ -11,7 +11,9 @@ there are served, the others get 511.
 The caller is a list of events, consumed by the commands that listen:
   "1", "123#"      keys; a STREAM FILE takes one if it is an escape digit,
                    WAIT FOR DIGIT takes one, GET DATA collects up to '#' or
-                   its maximum, RECORD FILE ends on an escape key
+                   its maximum, RECORD FILE ends on an escape key (or
+                   at its maximum length: longer speech is cut there and
+                   a later key is left for the next command)
   "wait"           the caller stays silent: the listening command times out
   "hangup"         the caller hangs up at the next command
   "record:<wav>"   what the caller says to the next RECORD FILE
@@ -21,7 +23,8 @@ waits for them (interactive mode asks the terminal instead).
 Known differences from Asterisk (checked against the replies recorded in
 tests/agi/asterisk22_trace.txt): a 520's usage text is a short line of our
 own, not Asterisk's XML documentation; prompts last a nominal two seconds
-unless sounds_root names the sound files; RECORD FILE writes WAV, other
+unless sounds_root names the sound files (then a missing one is listed in
+missing_prompts, not as played); RECORD FILE writes WAV, other
 formats as raw samples; the SPEECH, SAY DATE/TIME, RECEIVE and TDD commands
 are not simulated and get 510.
 """
