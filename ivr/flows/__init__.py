@@ -107,8 +107,8 @@ def startup_check(settings: Settings) -> None:
     try:
         missing = missing_sound_files(settings)
     except PromptBuildError as error:
-        logger.warning("sound files not checked: %s", error)
-        return
+        logger.warning("service prompts not checked: %s", error)
+        missing = missing_sound_files(settings, [])
     if missing:
         logger.warning(
             "%d prompts have no WAV in %s and would not be heard; run "

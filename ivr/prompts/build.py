@@ -175,13 +175,18 @@ def build_service_prompts(settings: Settings, services: Iterable) -> BuildReport
     return build_prompts(settings, services, only=names)
 
 
-def missing_sound_files(settings: Settings) -> list[str]:
-    """Prompts of the catalogue and of the active services that have no WAV
-    in settings.sounds_path: Asterisk would skip them in silence.
+def missing_sound_files(
+    settings: Settings, services: Iterable | None = None
+) -> list[str]:
+    """Prompts of the catalogue and of the services (None: the active ones
+    in the database) that have no WAV in settings.sounds_path: Asterisk
+    would skip them in silence.
 
     Raises PromptBuildError if the services cannot be read."""
     names = set(load_prompt_texts(settings.path(settings.prompt_text_file)))
-    names |= set(service_prompt_texts(_catalogue_services(settings)))
+    if services is None:
+        services = _catalogue_services(settings)
+    names |= set(service_prompt_texts(services))
     target_dir = settings.sounds_path
     return sorted(name for name in names if not (target_dir / f"{name}.wav").is_file())
 

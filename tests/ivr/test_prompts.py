@@ -265,3 +265,20 @@ def test_a_new_service_gets_its_prompts_built(settings):
     ]
     assert (settings.sounds_path / "service/passport/menu.wav").stat().st_size > 1000
     assert not (settings.sounds_path / "main/greeting.wav").exists()
+
+
+def test_start_up_without_the_database_still_lists_missing_wavs(
+    settings, tmp_path, caplog
+):
+    import logging
+
+    from ivr.flows import startup_check
+
+    no_db = replace(settings, database_url=f"sqlite:///{tmp_path / 'empty.db'}")
+
+    with caplog.at_level(logging.WARNING):
+        startup_check(no_db)
+
+    messages = [r.getMessage() for r in caplog.records]
+    assert any("service prompts not checked" in m for m in messages)
+    assert any("no WAV" in m and "main/greeting" in m for m in messages)
