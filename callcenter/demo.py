@@ -38,8 +38,7 @@ from ticketing.users import create_user, get_user, set_password
 DEMO_USER = "demo"
 DEMO_CALLER_ID = "09121234567"
 
-# The scripted citizen: wait for the greeting, press 4 (leave a request),
-# wait for the beep, speak, press # and listen to the tracking code.
+# The product's processes the demo starts, each with a pid file.
 SERVICES = ("agi", "worker", "web")
 
 
@@ -92,6 +91,8 @@ def _place_call(box: AsteriskSandbox, settings: Settings) -> str:
         _step(
             f"call placed (uniqueid {call.ivr_uniqueid}); the caller leaves a request"
         )
+        # The citizen presses 4 (leave a request) during the menu, speaks
+        # after the beep, presses # and listens to the tracking code.
         call.when(f"STREAM FILE {settings.sound_prefix}/main/menu", "d4")
         call.when("RECORD FILE", "w1|pcallcenter-test/request|d#")
         call.wait_ended(timeout=180)

@@ -221,6 +221,22 @@ def catalogue_load(file: str | None) -> None:
             click.echo(f"{service.menu_key}  {service.code}  {service.name}")
     click.echo(f"{len(services)} services loaded from {path}")
 
+    # Callers hear a service only once its prompts exist: build them now,
+    # not at the next `prompts build` someone may forget.
+    from ivr.prompts.build import PromptBuildError, build_service_prompts
+
+    try:
+        report = build_service_prompts(settings, services)
+    except PromptBuildError as error:
+        raise click.ClickException(
+            f"catalogue loaded, but service prompts not built: {error}; "
+            "run `callcenter prompts build`"
+        ) from None
+    click.echo(
+        f"service prompts: {len(report.built)} built, "
+        f"{len(report.recorded)} recorded, {len(report.unchanged)} unchanged"
+    )
+
 
 # callcenter closure -------------------------------------------------------------
 
@@ -360,8 +376,13 @@ def holidays() -> None:
 @click.argument("file", required=False, type=click.Path(dir_okay=False))
 def holidays_check(file: str | None) -> None:
     """Check the holiday file (default: the configured one) and list it."""
-    from callcenter.jalali import format_long_date
-    from ticketing.hours import HolidayFileError, read_holidays
+    from callcenter.jalali import format_long_date, to_tehran, utc_now
+    from ticketing.hours import (
+        HolidayFileError,
+        holiday_coverage_warnings,
+        read_holiday_file,
+        read_holidays,
+    )
 
     settings = get_settings()
     path = file or str(settings.path(settings.holidays_file))
@@ -373,6 +394,10 @@ def holidays_check(file: str | None) -> None:
         lunar = " (lunar)" if found[day].lunar else ""
         click.echo(f"{format_long_date(day)}  {found[day].name}{lunar}")
     click.echo(f"{len(found)} holidays in {path}")
+
+    today = to_tehran(utc_now()).date()
+    for warning in holiday_coverage_warnings(read_holiday_file(path), path, today):
+        click.echo(f"warning: {warning}", err=True)
 
 
 # callcenter worker ---------------------------------------------------------------

@@ -72,13 +72,20 @@ def test_user_create_prompts_for_the_password(run):
     assert result.exit_code == 0, result.output
 
 
-def test_catalogue_load(run, db, tmp_path):
+def test_catalogue_load(run, db, tmp_path, settings):
     result = run("catalogue", "load")
 
     assert result.exit_code == 0, result.output
     assert "services loaded" in result.output
     with session_scope(db) as session:
-        assert len(active_services(session)) >= 4
+        services = active_services(session)
+    assert len(services) >= 4
+
+    # A service callers can pick is one they can hear: its prompts exist.
+    for service in services:
+        for part in ("menu", "hours", "documents", "online"):
+            wav = settings.sounds_path / "service" / service.code / f"{part}.wav"
+            assert wav.stat().st_size > 1000, wav
 
     bad = tmp_path / "bad.yaml"
     bad.write_text("services:\n  - code: x\n    menu_key: 1\n", encoding="utf-8")
@@ -155,3 +162,18 @@ def test_holidays_check(run, tmp_path):
     failed = run("holidays", "check", str(bad))
     assert failed.exit_code == 1
     assert "holidays.yaml:2: no such Jalali day: '1402/12/30'" in failed.output
+
+
+def test_holidays_check_warns_of_an_uncovered_year(run, tmp_path):
+    # Only last year's lunar holidays: this year's are missing.
+    year = to_jalali(tehran_now()).year - 1
+    old = tmp_path / "holidays.yaml"
+    old.write_text(
+        f"holidays:\n  - date: {year}/01/20\n    name: x\n    lunar: true\n",
+        encoding="utf-8",
+    )
+
+    result = run("holidays", "check", str(old))
+
+    assert result.exit_code == 0, result.output
+    assert "warning:" in result.output
