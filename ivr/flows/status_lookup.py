@@ -52,7 +52,9 @@ def run(call: CallContext) -> str | None:
     call.play("status/too_many_attempts")
     if call.center_status().is_open:
         return perform(call, "operator")
-    call.finish(CallOutcome.SELF_SERVED, "status_lookup: attempts used up")
+    if call.outcome is not CallOutcome.SELF_SERVED:
+        # No status was read out in this call: the caller was not served.
+        call.finish(CallOutcome.ABANDONED, "status_lookup: attempts used up")
     call.goodbye()
     return None
 

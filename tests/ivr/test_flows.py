@@ -397,6 +397,18 @@ def test_status_from_another_phone_with_wrong_digits_three_times(ivr_server):
     assert heard.variables.get("IVR_QUEUE") == "operator"
 
 
+def test_attempts_used_up_out_of_hours_is_not_self_service(ivr_server):
+    ivr_server.at(AFTER_HOURS)
+    code = ticket_for(ivr_server)
+    wrong = f"{wrong_check_digit(code)}#"
+
+    heard = ivr_server.dial("status_lookup", [wrong] * 3)
+
+    assert "status/too_many_attempts" in heard.prompts
+    assert heard.call.outcome == CallOutcome.ABANDONED
+    assert heard.call.outcome_detail == "status_lookup: attempts used up"
+
+
 def test_three_attempts_are_counted_per_call_not_per_visit(ivr_server):
     code = ticket_for(ivr_server)
     wrong = f"{wrong_check_digit(code)}#"
