@@ -18,11 +18,20 @@ _engines: dict[str, Engine] = {}
 _factories: dict[str, sessionmaker[Session]] = {}
 
 
-def _enable_sqlite_foreign_keys(dbapi_connection, _record) -> None:
+def _configure_sqlite(dbapi_connection, _record) -> None:
+    # Python's sqlite3 opens and commits transactions on its own, which
+    # turns releasing a SAVEPOINT into a commit of everything before it.
+    # Hand transaction control to SQLAlchemy instead (see _begin_sqlite).
+    dbapi_connection.isolation_level = None
+
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=5000")
     cursor.close()
+
+
+def _begin_sqlite(connection) -> None:
+    connection.exec_driver_sql("BEGIN")
 
 
 def get_engine(url: str | None = None) -> Engine:
@@ -42,7 +51,8 @@ def _make_engine(url: str) -> Engine:
         if database and database != ":memory:":
             Path(database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, connect_args={"check_same_thread": False})
-        event.listen(engine, "connect", _enable_sqlite_foreign_keys)
+        event.listen(engine, "connect", _configure_sqlite)
+        event.listen(engine, "begin", _begin_sqlite)
         return engine
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
 
