@@ -105,6 +105,14 @@ class Settings:
     web_port: int = 8080
     secret_key: str = ""
 
+    # SMS to citizens about their requests. office_name signs each text.
+    # sms_gateway names a factory "module:callable", called with these
+    # settings, that returns an object with send(phone, text) (see
+    # ticketing.notifications.Gateway); empty means no gateway: the
+    # notifications are recorded as no_gateway and nothing is sent.
+    office_name: str = "مرکز تماس اداره"
+    sms_gateway: str = ""
+
     log_level: str = "INFO"
 
     # Derived paths -------------------------------------------------------

@@ -408,19 +408,25 @@ def holidays_check(file: str | None) -> None:
 @click.option(
     "--requeue-pending",
     is_flag=True,
-    help="First queue every recording still pending (e.g. after Redis was down).",
+    help=(
+        "First queue every recording and notification still pending "
+        "(e.g. after Redis was down)."
+    ),
 )
 def worker(burst: bool, requeue_pending: bool) -> None:
-    """Run the background worker (recordings) on the rq queue."""
+    """Run the background worker (recordings, notifications) on the rq queue."""
     import redis
 
     from ticketing import jobs
+    from ticketing.notifications import requeue_pending_notifications
 
     settings = get_settings()
     if requeue_pending:
         with _database() as session:
             count = jobs.requeue_pending(session, settings)
+            notifications = requeue_pending_notifications(session, settings)
         click.echo(f"{count} pending recordings queued")
+        click.echo(f"{notifications} pending notifications queued")
 
     try:
         jobs.run_worker(settings, burst=burst)

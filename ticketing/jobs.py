@@ -249,8 +249,11 @@ def requeue_pending(session: Session, settings: Settings | None = None) -> int:
 
 def run_worker(settings: Settings, burst: bool = False) -> bool:
     """Work the queue (until empty with burst); True if it ran any job."""
+    from ticketing.notifications import announce_gateway
+
     connection = redis.Redis.from_url(settings.redis_url)
     queue = Queue(settings.rq_queue, connection=connection)
     worker = Worker([queue], connection=connection)
+    announce_gateway(settings)
     logger.info("worker %s on queue %s", worker.name, settings.rq_queue)
     return worker.work(burst=burst, logging_level=settings.log_level.upper())

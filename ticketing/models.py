@@ -231,3 +231,39 @@ class Closure(Base):
     reason: Mapped[str] = mapped_column(String(300), default="")
     created_by: Mapped[str] = mapped_column(String(64), default="")
     created_at: Mapped[dt.datetime] = _utc_column(default=utc_now)
+
+
+class NotificationKind(StrEnum):
+    TICKET_CREATED = "ticket_created"
+    STATUS_CHANGED = "status_changed"
+
+
+class NotificationState(StrEnum):
+    """pending until the job has run; skipped carries its reason in error."""
+
+    PENDING = "pending"
+    SENT = "sent"
+    FAILED = "failed"
+    NO_GATEWAY = "no_gateway"
+    SKIPPED = "skipped"
+
+
+class Notification(Base):
+    """An SMS to a citizen about their ticket; the text is fixed when the
+    event happens, the rq job (ticketing.notifications.notify) sends it."""
+
+    __tablename__ = "notifications"
+    __table_args__ = (Index("ix_notifications_state", "state"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(24))
+    recipient: Mapped[str] = mapped_column(String(32))
+    text: Mapped[str] = mapped_column(Text)
+    state: Mapped[str] = mapped_column(String(16), default=NotificationState.PENDING)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[dt.datetime] = _utc_column(default=utc_now)
+    sent_at: Mapped[dt.datetime | None] = _utc_column(nullable=True)
+    error: Mapped[str] = mapped_column(Text, default="")
+
+    ticket: Mapped[Ticket] = relationship()

@@ -27,7 +27,8 @@ from wtforms.validators import Length, Optional, ValidationError
 from callcenter.jalali import format_datetime
 from callcenter.persian import normalize_digits, normalize_text, to_persian_digits
 from ticketing import service as ticket_service
-from ticketing.models import RecordingState, Role, Ticket, User
+from ticketing.models import NotificationKind, RecordingState, Role, Ticket, User
+from ticketing.notifications import enqueue_notification, record_notification
 from ticketing.search import SearchError, search_tickets
 from ticketing.tracking import is_valid_tracking_code
 from ticketing.workflow import (
@@ -394,7 +395,14 @@ def change_status(ticket_id: int):
         ]
         return _render_ticket(ticket, form, 409)
 
+    notice = record_notification(
+        session, ticket, NotificationKind.STATUS_CHANGED, settings()
+    )
     session.commit()
+    # Only after the commit: the worker must find the row.
+    enqueue_notification(
+        notice, settings(), ticket.call.uniqueid if ticket.call else None
+    )
     logger.info(
         "ticket %s: %s -> %s by %s", ticket.id, before, ticket.status, agent.username
     )

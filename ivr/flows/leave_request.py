@@ -20,7 +20,8 @@ from ivr.choice import read_digits
 from ivr.navigator import perform
 from ivr.speak import digit_fragments
 from ticketing.jobs import enqueue_recording
-from ticketing.models import CallOutcome, Ticket
+from ticketing.models import CallOutcome, NotificationKind, Ticket
+from ticketing.notifications import enqueue_notification, record_notification
 from ticketing.service import create_voice_request, set_caller_number
 
 # The longest number a caller may type (international numbers with 00).
@@ -93,12 +94,17 @@ def create_ticket(call: CallContext, recording: Recording) -> tuple[int, str]:
         )
         session.flush()
         ticket_id, code = ticket.id, ticket.tracking_code
+        # A withheld number gets its SMS once ask_for_number has one.
+        notice = record_notification(
+            session, ticket, NotificationKind.TICKET_CREATED, call.settings
+        )
 
     call.step("action", f"ticket:{code}")
     call.finish(CallOutcome.REQUEST_LEFT, code)
     call.log.info("call left request %s (%.2f s)", code, recording.seconds)
 
     enqueue_recording(ticket_id, call.settings, call.channel.uniqueid)
+    enqueue_notification(notice, call.settings, call.channel.uniqueid)
     return ticket_id, code
 
 
@@ -131,7 +137,11 @@ def ask_for_number(call: CallContext, ticket_id: int) -> None:
             continue
 
         with call.session() as session:
-            set_caller_number(session, session.get(Ticket, ticket_id), number)
+            ticket = set_caller_number(session, session.get(Ticket, ticket_id), number)
+            notice = record_notification(
+                session, ticket, NotificationKind.TICKET_CREATED, call.settings
+            )
+        enqueue_notification(notice, call.settings, call.channel.uniqueid)
         call.step("action", "caller_number")
         call.play("request/phone_saved")
         return

@@ -37,7 +37,7 @@ def test_db_upgrade(run):
     result = run("db", "upgrade")
 
     assert result.exit_code == 0, result.output
-    assert "revision 0002" in result.output
+    assert "revision 0003" in result.output
 
 
 def test_user_create_from_stdin(run, db):

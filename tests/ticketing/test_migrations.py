@@ -45,7 +45,7 @@ def test_version_table_lives_in_the_url_schema(database_url):
 def test_upgrade_twice_is_harmless(database_url):
     upgrade(database_url)
 
-    assert current_revision(database_url) == "0002"
+    assert current_revision(database_url) == "0003"
 
 
 def test_upgrade_on_a_fresh_sqlite_file(tmp_path):
@@ -57,7 +57,7 @@ def test_upgrade_on_a_fresh_sqlite_file(tmp_path):
     names = set(inspect(engine).get_table_names())
     engine.dispose()
     assert {"users", "tickets", "call_steps", "ticket_history"} <= names
-    assert current_revision(url) == "0002"
+    assert current_revision(url) == "0003"
 
 
 def test_sqlite_reads_back_aware_utc_times(tmp_path):

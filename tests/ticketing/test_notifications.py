@@ -1,0 +1,253 @@
+"""SMS notifications: texts, the job on a real rq worker, gateways."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+
+import click
+import pytest
+from click.testing import CliRunner
+from rq import Queue
+
+from callcenter.config import use_settings
+from callcenter.persian import PERSIAN_DIGITS
+from ticketing import notifications
+from ticketing.calls import start_call
+from ticketing.cli import commands
+from ticketing.db import session_scope
+from ticketing.jobs import run_worker
+from ticketing.models import Notification, NotificationKind, NotificationState
+from ticketing.notifications import (
+    compose_text,
+    enqueue_notification,
+    is_mobile,
+    notify,
+    record_notification,
+    requeue_pending_notifications,
+)
+from ticketing.service import create_voice_request
+from ticketing.workflow import TicketStatus
+
+from .. import sms_gateway
+
+MOBILE = "09121112233"
+UNIQUEID = "1700000500.7"
+
+
+def with_gateway(settings, spec: str):
+    current = dataclasses.replace(settings, sms_gateway=spec)
+    use_settings(current)
+    return current
+
+
+def new_notification(db, settings, phone=MOBILE, uniqueid=None):
+    """A voice request and its ticket_created notification; (id, code)."""
+    with session_scope(db) as session:
+        call_id = None
+        if uniqueid:
+            call = start_call(session, uniqueid, "PJSIP/x", phone)
+            session.flush()
+            call_id = call.id
+        ticket = create_voice_request(
+            session,
+            call_id=call_id,
+            caller_number=phone,
+            spool_path=f"{settings.recording_spool_dir}/x.wav",
+            seconds=2,
+        )
+        notice = record_notification(
+            session, ticket, NotificationKind.TICKET_CREATED, settings
+        )
+        code = ticket.tracking_code
+    return notice, code
+
+
+def load(db, notification_id) -> Notification:
+    with session_scope(db) as session:
+        return session.get(Notification, notification_id)
+
+
+# Texts ------------------------------------------------------------------------
+
+
+def test_created_text_has_the_office_and_the_code_in_persian_digits():
+    text = compose_text(
+        NotificationKind.TICKET_CREATED, "4012345678", TicketStatus.NEW, "اداره ثبت"
+    )
+
+    assert text == "اداره ثبت\nدرخواست شما ثبت شد. کد پیگیری: ۴۰۱۲۳۴۵۶۷۸"
+
+
+def test_status_text_names_the_status_as_agents_see_it():
+    text = compose_text(
+        NotificationKind.STATUS_CHANGED,
+        "4012345678",
+        TicketStatus.WAITING_FOR_CITIZEN,
+        "اداره ثبت",
+    )
+
+    assert "«در انتظار پاسخ شما»" in text
+    assert "۴۰۱۲۳۴۵۶۷۸" in text
+    assert not any(ch.isascii() and ch.isdigit() for ch in text)
+
+
+def test_the_default_office_name_is_persian(settings):
+    assert settings.office_name == "مرکز تماس اداره"
+    assert settings.sms_gateway == ""
+
+
+@pytest.mark.parametrize(
+    ("phone", "mobile"),
+    [
+        ("09121112233", True),
+        ("02188776655", False),
+        ("0912111223", False),
+        ("00441234567890", False),
+        ("", False),
+        (None, False),
+    ],
+)
+def test_only_mobile_numbers_get_sms(phone, mobile):
+    assert is_mobile(phone) is mobile
+
+
+def test_a_landline_is_skipped_with_its_reason(db, settings, redis_conn):
+    notice, _ = new_notification(db, settings, phone="02188776655")
+
+    assert notice is None
+    assert enqueue_notification(notice, settings) is None
+    with session_scope(db) as session:
+        [row] = session.query(Notification).all()
+        assert row.state == NotificationState.SKIPPED
+        assert "mobile" in row.error
+    assert Queue(settings.rq_queue, connection=redis_conn).count == 0
+
+
+def test_no_number_no_notification(db, settings):
+    notice, _ = new_notification(db, settings, phone=None)
+
+    assert notice is None
+    with session_scope(db) as session:
+        assert session.query(Notification).count() == 0
+
+
+# The job ----------------------------------------------------------------------
+
+
+def test_without_a_gateway_it_is_kept_as_no_gateway_logged_once(
+    db, settings, caplog, monkeypatch
+):
+    monkeypatch.setattr(notifications, "_no_gateway_logged", False)
+    first, _ = new_notification(db, settings)
+    second, _ = new_notification(db, settings, phone="09351112233")
+
+    with caplog.at_level(logging.DEBUG, logger="ticketing.notifications"):
+        assert notify(first) == NotificationState.NO_GATEWAY
+        assert notify(second) == NotificationState.NO_GATEWAY
+
+    said = [r for r in caplog.records if r.levelno >= logging.INFO]
+    assert [r.levelname for r in said] == ["INFO"]
+    assert "no SMS gateway" in said[0].getMessage()
+    row = load(db, first)
+    assert row.state == NotificationState.NO_GATEWAY
+    assert row.attempts == 0 and row.sent_at is None
+
+
+def test_sent_once_even_when_run_twice(db, settings):
+    settings = with_gateway(settings, "tests.sms_gateway:recording")
+    notice, code = new_notification(db, settings)
+
+    assert notify(notice) == NotificationState.SENT
+    assert notify(notice) == NotificationState.SENT
+
+    [message] = sms_gateway.read(settings)
+    assert message["phone"] == MOBILE
+    assert code not in message["text"]
+    assert (
+        code.translate(str.maketrans("0123456789", PERSIAN_DIGITS)) in (message["text"])
+    )
+    row = load(db, notice)
+    assert row.attempts == 1 and row.sent_at is not None and row.error == ""
+
+
+def test_a_failing_gateway_ends_failed_after_the_retries(db, settings, redis_conn):
+    settings = with_gateway(settings, "tests.sms_gateway:failing")
+    notice, _ = new_notification(db, settings)
+    job_id = enqueue_notification(notice, settings)
+
+    assert run_worker(settings, burst=True) is True
+
+    tries = 1 + notifications.SEND_RETRIES
+    assert len(sms_gateway.read(settings, sms_gateway.ATTEMPTS)) == tries
+    row = load(db, notice)
+    assert row.state == NotificationState.FAILED
+    assert row.attempts == tries
+    assert "503" in row.error
+    job = Queue(settings.rq_queue, connection=redis_conn).fetch_job(job_id)
+    assert job.get_status() == "failed"
+
+
+def test_a_gateway_that_cannot_be_loaded_fails_at_once(db, settings, caplog):
+    settings = with_gateway(settings, "tests.no_such_module:gateway")
+    notice, _ = new_notification(db, settings)
+
+    with caplog.at_level(logging.ERROR, logger="ticketing.notifications"):
+        assert notify(notice) == NotificationState.FAILED
+
+    row = load(db, notice)
+    assert "tests.no_such_module:gateway" in row.error
+    assert row.attempts == 0
+    assert "tests.no_such_module" in caplog.text
+
+
+def test_log_lines_carry_the_uniqueid_and_no_full_number(db, settings, caplog):
+    settings = with_gateway(settings, "tests.sms_gateway:recording")
+    notice, _ = new_notification(db, settings, uniqueid=UNIQUEID)
+
+    with caplog.at_level(logging.INFO, logger="ticketing.notifications"):
+        notify(notice)
+
+    lines = [
+        r.getMessage() for r in caplog.records if r.name == "ticketing.notifications"
+    ]
+    assert lines
+    assert all(line.startswith(f"call {UNIQUEID}: ") for line in lines)
+    assert MOBILE not in caplog.text
+    assert "2233" in caplog.text
+
+
+# Redis down -------------------------------------------------------------------
+
+
+def test_redis_down_leaves_it_pending_for_the_requeue(db, settings, redis_conn, caplog):
+    settings = with_gateway(settings, "tests.sms_gateway:recording")
+    notice, _ = new_notification(db, settings, uniqueid=UNIQUEID)
+    down = dataclasses.replace(settings, redis_url="redis://127.0.0.1:1/0")
+
+    with caplog.at_level(logging.WARNING, logger="ticketing.notifications"):
+        assert enqueue_notification(notice, down, UNIQUEID) is None
+    assert "left pending" in caplog.text
+    assert f"call {UNIQUEID}: " in caplog.text
+    assert load(db, notice).state == NotificationState.PENDING
+
+    with session_scope(db) as session:
+        assert requeue_pending_notifications(session, settings) == 1
+    [job] = Queue(settings.rq_queue, connection=redis_conn).get_jobs()
+    assert job.args == (notice,)
+    assert job.func(*job.args) == NotificationState.SENT
+
+
+def test_worker_command_requeues_pending_notifications(db, settings, redis_conn):
+    settings = with_gateway(settings, "tests.sms_gateway:recording")
+    notice, _ = new_notification(db, settings)
+    group = click.Group("callcenter", commands={c.name: c for c in commands})
+
+    result = CliRunner().invoke(
+        group, ["worker", "--burst", "--requeue-pending"], catch_exceptions=False
+    )
+
+    assert result.exit_code == 0, result.output
+    assert "1 pending notifications queued" in result.output
+    assert load(db, notice).state == NotificationState.SENT
+    assert len(sms_gateway.read(settings)) == 1
