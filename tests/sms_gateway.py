@@ -58,3 +58,7 @@ def recording(settings: Settings) -> RecordingGateway:
 
 def failing(settings: Settings) -> FailingGateway:
     return FailingGateway(settings)
+
+
+def unconfigured(settings: Settings):
+    raise ValueError("CALLCENTER_SMS_API_KEY is not set")

@@ -117,7 +117,10 @@ def load_gateway(settings: Settings) -> Gateway | None:
         factory = getattr(importlib.import_module(module_name), attribute)
     except (ImportError, AttributeError) as error:
         raise GatewaySettingError(f"sms_gateway {spec!r}: {error}") from None
-    return factory(settings)
+    try:
+        return factory(settings)
+    except Exception as error:  # e.g. a gateway missing its credentials
+        raise GatewaySettingError(f"sms_gateway {spec!r}: {error}") from error
 
 
 def announce_gateway(settings: Settings) -> None:

@@ -251,3 +251,12 @@ def test_worker_command_requeues_pending_notifications(db, settings, redis_conn)
     assert "1 pending notifications queued" in result.output
     assert load(db, notice).state == NotificationState.SENT
     assert len(sms_gateway.read(settings)) == 1
+
+
+def test_a_gateway_that_refuses_its_settings_fails_with_the_reason(db, settings):
+    settings = with_gateway(settings, "tests.sms_gateway:unconfigured")
+    notice, _ = new_notification(db, settings)
+
+    assert notify(notice) == NotificationState.FAILED
+
+    assert "CALLCENTER_SMS_API_KEY is not set" in load(db, notice).error
