@@ -302,8 +302,10 @@ def center_status(
 ) -> OpenState:
     """Open or not at `at` (default now), and why not.
 
-    Reasons, in the order they are checked: weekend, holiday, closure,
-    after_hours; "open" otherwise.
+    Reasons, in the order they are checked: weekend, holiday, after_hours
+    once the day's closing time has passed, closure (in force now, or at
+    opening time for a caller before it), after_hours before opening;
+    "open" otherwise.
     """
     moment = to_tehran(at or utc_now())
     today = moment.date()
@@ -315,32 +317,40 @@ def center_status(
     if holiday_on(settings, today) is not None:
         return OpenState(False, "holiday")
 
-    opens, closes = hours
-    closures = active_closures(session, moment)
-    if closures:
-        return OpenState(False, "closure", _reopening(session, moment, closes))
+    # After closing time the day is over whatever closure was ordered.
+    opening = dt.datetime.combine(today, hours[0], tzinfo=TEHRAN)
+    closing = dt.datetime.combine(today, hours[1], tzinfo=TEHRAN)
+    if moment >= closing:
+        return OpenState(False, "after_hours")
 
-    if not opens <= moment.time().replace(tzinfo=None) < closes:
+    # Before opening, what matters is whether the office opens on time.
+    first_open_moment = max(moment, opening)
+    if active_closures(session, first_open_moment):
+        reopens = _reopening(session, first_open_moment, closing)
+        return OpenState(False, "closure", reopens)
+
+    if moment < opening:
         return OpenState(False, "after_hours")
     return OpenState(True, "open")
 
 
 def _reopening(
-    session: Session, moment: dt.datetime, closes: dt.time
+    session: Session, start: dt.datetime, closing: dt.datetime
 ) -> dt.datetime | None:
-    """When the closures in force end, if that is before closing time today.
+    """When the closures in force at `start` end, if before `closing`.
 
-    Closures that overlap or follow one another are followed to their end.
+    start is never before opening time, so the answer is the later of the
+    closures' end and the opening time. Closures that overlap or follow one
+    another are followed to their end.
     """
-    end = moment
+    end = start
     while True:
         later = active_closures(session, end)
         if not later:
             break
         end = max(closure.ends_at for closure in later)
     end = to_tehran(end)
-    closing = dt.datetime.combine(moment.date(), closes, tzinfo=TEHRAN)
-    if end.date() != moment.date() or end >= closing:
+    if end >= closing:
         return None
     return end
 

@@ -340,3 +340,41 @@ def test_shipped_file_lists_no_built_in_holiday_again(settings):
     for day in shipped:
         parts = jalali_parts(day)
         assert (parts[1], parts[2]) not in built_in or shipped[day].lunar
+
+
+def test_closure_before_opening_time_says_after_hours(session, settings):
+    # 00:00-06:00: a caller at 05:00 finds the office shut until 07:30
+    # anyway, not "open again at 06:00".
+    add_closure(
+        session, tehran("1405/09/08", "00:00"), tehran("1405/09/08", "06:00"), "x", "a"
+    )
+
+    state = center_status(session, settings, tehran("1405/09/08", "05:00"))
+
+    assert state.reason == "after_hours"
+    assert state.reopens_at is None
+
+
+def test_closure_past_opening_reopens_at_its_end(session, settings):
+    add_closure(
+        session, tehran("1405/09/08", "06:00"), tehran("1405/09/08", "10:00"), "x", "a"
+    )
+
+    early = center_status(session, settings, tehran("1405/09/08", "05:00"))
+    during = center_status(session, settings, tehran("1405/09/08", "09:00"))
+
+    assert early.reason == during.reason == "closure"
+    assert early.reopens_at == during.reopens_at == tehran("1405/09/08", "10:00")
+
+
+def test_closure_past_closing_time_is_after_hours_once_closed(session, settings):
+    add_closure(
+        session, tehran("1405/09/08", "13:00"), tehran("1405/09/08", "18:00"), "x", "a"
+    )
+
+    during = center_status(session, settings, tehran("1405/09/08", "14:00"))
+    after = center_status(session, settings, tehran("1405/09/08", "15:00"))
+
+    assert during.reason == "closure"
+    assert during.reopens_at is None
+    assert after.reason == "after_hours"
