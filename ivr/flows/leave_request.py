@@ -12,6 +12,8 @@ caller who types none hears that the status is given at the office only.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from callcenter.persian import InvalidPhoneNumber, normalize_phone
 from ivr.agi.channel import Recording
 from ivr.agi.errors import ChannelHungUp
@@ -47,6 +49,7 @@ def run(call: CallContext) -> str | None:
             call.goodbye()
             return None
 
+        discard(call, recording)
         if recording.hung_up:
             raise ChannelHungUp("hangup before anything was recorded")
         call.step("invalid", f"short:{recording.seconds:.2f}")
@@ -79,6 +82,18 @@ def record(call: CallContext) -> Recording:
     )
     call.step("record", f"{recording.seconds:.2f}s")
     return recording
+
+
+def discard(call: CallContext, recording: Recording) -> None:
+    """Delete a take that is not kept: personal audio with no ticket must
+    not stay in the spool. Best effort: a file left behind is logged."""
+    spooled = call.settings.spool_local_path / f"{Path(recording.path).name}.wav"
+    try:
+        spooled.unlink(missing_ok=True)
+    except OSError as error:
+        call.log.debug("recording %s not deleted: %s", spooled.name, error)
+        return
+    call.log.debug("recording %s deleted: too short to keep", spooled.name)
 
 
 def create_ticket(call: CallContext, recording: Recording) -> tuple[int, str]:

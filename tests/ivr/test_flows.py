@@ -528,6 +528,30 @@ def test_hangup_during_a_too_short_recording_leaves_no_ticket(ivr_server):
     assert heard.call.outcome_detail == "leave_request"
 
 
+def test_too_short_takes_are_deleted_from_the_spool(ivr_server):
+    short = make_wav(ivr_server.tmp_path / "short.wav", 0.5)
+    good = make_wav(ivr_server.tmp_path / "good.wav", 2)
+    spool = ivr_server.settings.spool_local_path
+
+    heard = ivr_server.dial(
+        "leave_request", [f"record:{short}", "#", f"record:{good}", "#"]
+    )
+
+    uniqueid = heard.call.uniqueid
+    assert not (spool / f"{uniqueid}-1.wav").exists()
+    assert (spool / f"{uniqueid}-2.wav").exists()
+
+
+def test_hangup_during_a_too_short_recording_deletes_it(ivr_server):
+    wav = make_wav(ivr_server.tmp_path / "say.wav", 0.4)
+
+    heard = ivr_server.dial("leave_request", [f"record:{wav}"])
+
+    assert heard.tickets == []
+    spool = ivr_server.settings.spool_local_path
+    assert not (spool / f"{heard.call.uniqueid}-1.wav").exists()
+
+
 # Errors and the end of the call ------------------------------------------------
 
 
