@@ -142,58 +142,61 @@ def store_recording(source: Path, target: Path) -> float:
 
 
 def process_recording(ticket_id: int) -> str:
-    """Move a ticket's voice message into the archive; returns its new state."""
+    """Move a ticket's voice message into the archive; returns its new state.
+
+    The row is locked only to read its state and to write the result, not
+    while the file is copied or converted (sox may take minutes); two runs
+    at once write the same archive file, and the second sees READY.
+    """
     settings = get_settings()
-    leftover: Path | None = None
 
     with session_scope(settings.sqlalchemy_url) as session:
-        ticket = session.get(Ticket, ticket_id, with_for_update=True)
+        ticket = session.get(Ticket, ticket_id)
         if ticket is None:
             logger.warning("recording job: ticket %s does not exist", ticket_id)
             return "no_ticket"
-
         state = ticket.recording_state
-        if state == RecordingState.READY:
-            # Done before; only a spool file left by a crash may remain.
-            source = spool_file(settings, ticket)
-            if source.exists() and Path(ticket.recording_path).exists():
-                leftover = source
-        elif state not in (RecordingState.PENDING, RecordingState.MISSING):
-            return state
+        source = spool_file(settings, ticket)
+        target = archive_file(settings, ticket)
+        archived = ticket.recording_path
+        log = _ticket_log(session, ticket)
+        code = ticket.tracking_code
+
+    if state == RecordingState.READY:
+        # Done before; only a spool file left by a crash may remain.
+        if source.exists() and archived and Path(archived).exists():
+            source.unlink(missing_ok=True)
+        return state
+    if state not in (RecordingState.PENDING, RecordingState.MISSING):
+        return state
+
+    seconds = store_recording(source, target) if source.is_file() else None
+
+    with session_scope(settings.sqlalchemy_url) as session:
+        ticket = session.get(Ticket, ticket_id, with_for_update=True)
+        if ticket.recording_state == RecordingState.READY:
+            state = ticket.recording_state
+        elif seconds is None:
+            log.warning(
+                "ticket %s: recording %s not found; marked missing", code, source
+            )
+            ticket.recording_state = state = RecordingState.MISSING
         else:
-            state = _archive(session, settings, ticket)
-            if state == RecordingState.READY:
-                leftover = spool_file(settings, ticket)
+            ticket.recording_path = str(target)
+            ticket.recording_seconds = round(seconds, 2)
+            ticket.recording_state = state = RecordingState.READY
+            log.info("ticket %s: recording stored, %.1f s", code, seconds)
 
     # The row is committed; only now may the original go.
-    if leftover is not None:
-        leftover.unlink(missing_ok=True)
+    if state == RecordingState.READY:
+        source.unlink(missing_ok=True)
     return state
 
 
-def _archive(session: Session, settings: Settings, ticket: Ticket) -> str:
+def _ticket_log(session: Session, ticket: Ticket):
     from ticketing.service import ticket_logger
 
-    log = ticket_logger(session, ticket, logger)
-    source = spool_file(settings, ticket)
-    if not source.is_file():
-        log.warning(
-            "ticket %s: recording %s not found; marked missing",
-            ticket.tracking_code,
-            source,
-        )
-        ticket.recording_state = RecordingState.MISSING
-        return ticket.recording_state
-
-    target = archive_file(settings, ticket)
-    seconds = store_recording(source, target)
-
-    ticket.recording_path = str(target)
-    ticket.recording_seconds = round(seconds, 2)
-    ticket.recording_state = RecordingState.READY
-    session.flush()
-    log.info("ticket %s: recording stored, %.1f s", ticket.tracking_code, seconds)
-    return ticket.recording_state
+    return ticket_logger(session, ticket, logger)
 
 
 # Queueing -------------------------------------------------------------------
@@ -231,11 +234,14 @@ def enqueue_recording(
 
 
 def requeue_pending(session: Session, settings: Settings | None = None) -> int:
-    """Queue every ticket whose recording is still pending; how many were."""
+    """Queue every ticket whose recording is pending or missing; how many
+    were. A missing file may arrive late (a slow spool share); one that
+    never comes costs a file check and a warning on each run."""
+    waiting = (RecordingState.PENDING, RecordingState.MISSING)
     ids = session.execute(
         select(Ticket.id, Call.uniqueid)
         .outerjoin(Call, Ticket.call_id == Call.id)
-        .where(Ticket.recording_state == RecordingState.PENDING)
+        .where(Ticket.recording_state.in_(waiting))
         .order_by(Ticket.id)
     ).all()
     queued = sum(
@@ -243,7 +249,7 @@ def requeue_pending(session: Session, settings: Settings | None = None) -> int:
         for ticket_id, uniqueid in ids
         if enqueue_recording(ticket_id, settings, uniqueid)
     )
-    logger.info("requeued %d of %d pending recordings", queued, len(ids))
+    logger.info("requeued %d of %d pending or missing recordings", queued, len(ids))
     return queued
 
 

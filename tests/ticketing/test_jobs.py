@@ -163,3 +163,40 @@ def test_job_log_lines_carry_the_call_uniqueid(db, settings, caplog):
     lines = [r.getMessage() for r in caplog.records if r.name == "ticketing.jobs"]
     assert lines
     assert all(line.startswith("call 1700000200.9: ") for line in lines)
+
+
+def test_requeue_takes_a_missing_recording_whose_file_came_late(
+    db, settings, redis_conn
+):
+    ticket_id, _, spooled = make_ticket(db, settings, "1700000200.7-1")
+    assert process_recording(ticket_id) == RecordingState.MISSING
+    write_wav(spooled, 1.0)
+
+    with session_scope(db) as session:
+        assert requeue_pending(session, settings) == 1
+    [job] = Queue(settings.rq_queue, connection=redis_conn).get_jobs()
+
+    assert job.func(*job.args) == RecordingState.READY
+
+
+def test_the_ticket_row_is_not_locked_while_the_file_is_stored(
+    db, settings, monkeypatch
+):
+    import ticketing.jobs as jobs
+
+    ticket_id, _, spooled = make_ticket(db, settings, "1700000200.8-1")
+    write_wav(spooled, 1.0)
+    store = jobs.store_recording
+    seen = []
+
+    def store_while_another_locks_the_row(source, target):
+        # NOWAIT fails at once if process_recording held the row lock.
+        with session_scope(db) as other:
+            row = other.get(Ticket, ticket_id, with_for_update={"nowait": True})
+            seen.append(row.recording_state)
+        return store(source, target)
+
+    monkeypatch.setattr(jobs, "store_recording", store_while_another_locks_the_row)
+
+    assert process_recording(ticket_id) == RecordingState.READY
+    assert seen == [RecordingState.PENDING]
