@@ -15,8 +15,11 @@ repository, never in the TOML file that is committed with a deployment.
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import os
+import re
 import secrets
+import time
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -83,9 +86,9 @@ class Settings:
     min_recording_seconds: float = 1.0
     recording_silence_seconds: int = 6
 
-    # Business hours, in Tehran time. Saturday to Wednesday are work days;
-    # Thursday is a half day only when thursday_open is true.
-    timezone: str = "Asia/Tehran"
+    # Business hours, HH:MM in Tehran time (the product's only time zone).
+    # Saturday to Wednesday are work days; Thursday is a half day only when
+    # thursday_open is true.
     opening_time: str = "07:30"
     closing_time: str = "14:30"
     thursday_open: bool = False
@@ -160,17 +163,33 @@ class Settings:
             return self.secret_key
 
         key_file = self.data_path / "secret_key"
-        if key_file.exists():
-            return key_file.read_text().strip()
-
         key_file.parent.mkdir(parents=True, exist_ok=True)
         key = secrets.token_hex(32)
-        key_file.write_text(key)
-        key_file.chmod(0o600)
+        try:
+            # Created with its mode, so no other user reads it for a moment.
+            handle = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            return _read_key(key_file)
+        with os.fdopen(handle, "w") as out:
+            out.write(key)
         return key
 
 
+def _read_key(key_file: Path) -> str:
+    """The key another process wrote; it may still be writing it."""
+    for _ in range(50):
+        key = key_file.read_text().strip()
+        if key:
+            return key
+        time.sleep(0.01)
+    raise ConfigError(f"{key_file}: empty secret key file")
+
+
 _FIELDS = {f.name: f for f in dataclasses.fields(Settings)}
+
+# Settings that hold a clock time of day, HH:MM.
+CLOCK_SETTINGS = ("opening_time", "closing_time", "thursday_closing_time")
+_CLOCK = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 
 
 def _coerce(name: str, raw: object) -> object:
@@ -226,7 +245,21 @@ def load_settings(
             values[name] = environ[key]
 
     coerced = {name: _coerce(name, raw) for name, raw in values.items()}
-    return Settings(**coerced)
+    settings = Settings(**coerced)
+    _check_clocks(settings)
+    return settings
+
+
+def _check_clocks(settings: Settings) -> None:
+    """HH:MM settings are checked at start-up, not first used mid-call."""
+    from callcenter.persian import normalize_digits
+
+    for name in CLOCK_SETTINGS:
+        value = getattr(settings, name)
+        if isinstance(value, dt.time):
+            continue  # a TOML time literal: opening_time = 07:30
+        if not isinstance(value, str) or not _CLOCK.match(normalize_digits(value)):
+            raise ConfigError(f"{name}: expected HH:MM (e.g. 07:30), got {value!r}")
 
 
 _current: Settings | None = None

@@ -1,0 +1,68 @@
+"""Settings: clock times checked at load, the web secret file."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from callcenter.config import ConfigError, Settings, load_settings
+
+
+@pytest.mark.parametrize(
+    "name", ["opening_time", "closing_time", "thursday_closing_time"]
+)
+@pytest.mark.parametrize("value", ["7.30", "25:00", "07:60", "seven", ""])
+def test_a_bad_clock_setting_is_refused_at_load(name, value):
+    with pytest.raises(ConfigError, match=name):
+        load_settings(environ={f"CALLCENTER_{name.upper()}": value})
+
+
+def test_clock_settings_take_persian_digits_and_toml_times(tmp_path):
+    config = tmp_path / "callcenter.toml"
+    config.write_text("opening_time = 08:00:00\n")
+
+    settings = load_settings(
+        environ={"CALLCENTER_CLOSING_TIME": "۱۴:۰۰"}, config_file=str(config)
+    )
+
+    assert settings.closing_time == "۱۴:۰۰"
+
+
+def test_timezone_is_no_setting(tmp_path):
+    config = tmp_path / "callcenter.toml"
+    config.write_text('timezone = "Asia/Tehran"\n')
+
+    with pytest.raises(ConfigError, match="unknown settings timezone"):
+        load_settings(environ={}, config_file=str(config))
+
+
+def test_web_secret_file_is_made_private_and_then_reused(tmp_path):
+    settings = Settings(data_dir=str(tmp_path))
+
+    key = settings.web_secret()
+
+    key_file = tmp_path / "secret_key"
+    assert key_file.stat().st_mode & 0o777 == 0o600
+    assert len(key) == 64
+    assert settings.web_secret() == key
+
+
+def test_processes_racing_for_the_web_secret_agree_on_one_key(tmp_path):
+    settings = Settings(data_dir=str(tmp_path))
+    keys = []
+    start = threading.Barrier(8)
+
+    def read_key():
+        start.wait()
+        keys.append(settings.web_secret())
+
+    threads = [threading.Thread(target=read_key) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert len(keys) == 8
+    assert len(set(keys)) == 1
+    assert (tmp_path / "secret_key").read_text() == keys[0]
