@@ -5,7 +5,9 @@ A mistyped code is caught by its check digit. The status is read only to
 the phone number that filed the request, or to a caller who types that
 number's last four digits; settings.status_max_attempts tries per call
 (counted across the call's AGI sessions). `*` while typing plays the
-prompt again and costs no try.
+prompt again and costs no try. A request filed from a withheld number
+that left no number can never be verified: the caller hears that its
+status is told at the office, and no try is spent.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from callcenter.persian import phone_or_none
 from ivr.call import CallContext
 from ivr.choice import read_digits
 from ivr.navigator import perform
@@ -30,6 +33,8 @@ class Found:
     changed_at: datetime
     verified_by_caller_id: bool
     ticket_id: int
+    # A withheld number that left none: the status is told at the office.
+    has_caller_number: bool
 
 
 def run(call: CallContext) -> str | None:
@@ -38,10 +43,15 @@ def run(call: CallContext) -> str | None:
     settings = call.settings
 
     while call.status_attempts < settings.status_max_attempts:
+        found = find_ticket(call)
+        if found is not None and not found.has_caller_number:
+            # Nothing to verify against: no try is spent on four digits.
+            call.step("invalid", "no_caller_number")
+            call.play("request/status_at_office")
+            return "after_status"
+
         call.status_attempts += 1
         call.step("action", "status_attempt")
-
-        found = find_ticket(call)
         if found is None or not verify_caller(call, found):
             continue
 
@@ -86,6 +96,7 @@ def find_ticket(call: CallContext) -> Found | None:
             ticket.status_changed_at,
             caller_may_hear_status(ticket, call.caller_id),
             ticket.id,
+            phone_or_none(ticket.caller_number) is not None,
         )
 
 

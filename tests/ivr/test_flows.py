@@ -709,6 +709,17 @@ def test_withheld_number_without_one_hears_status_is_at_the_office(ivr_server):
     assert "request/your_code" in heard.prompts
 
 
+def test_status_of_a_request_without_a_number_is_at_the_office(ivr_server):
+    code = ticket_for(ivr_server, caller=None)
+
+    heard = ivr_server.dial("status_lookup", [f"{code}#", "wait"], caller="anonymous")
+
+    assert "request/status_at_office" in heard.prompts
+    assert "status/enter_last_four" not in heard.prompts
+    assert "status/verify_failed" not in heard.prompts
+    assert not [step for step in heard.steps if step[2] == "status_attempt"]
+
+
 def test_hangup_while_typing_a_number_keeps_the_request(ivr_server):
     wav = make_wav(ivr_server.tmp_path / "say.wav", 2.5)
 
