@@ -14,16 +14,18 @@ import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
+from sqlalchemy.orm import Session
+
 from callcenter.config import Settings, get_settings
 from callcenter.jalali import utc_now
 from callcenter.logs import call_logger
 from callcenter.persian import mask_phone, phone_or_none
 from ivr.agi.channel import Channel
 from ivr.agi.errors import AgiError, ChannelHungUp, CommandFailed
-from ticketing.calls import add_steps, end_call, start_call
+from ticketing.calls import add_steps, record_call_end, start_call
 from ticketing.db import session_scope
 from ticketing.hours import center_status
-from ticketing.models import CallOutcome
+from ticketing.models import Call, CallOutcome
 
 logger = logging.getLogger(__name__)
 
@@ -61,6 +63,8 @@ class CallContext:
         self.status_attempts = status_attempts
         self._steps: list[tuple] = []
         self._answered = False
+        # Set when the IVR ends the call; any other hangup is the caller's.
+        self._ivr_hung_up = False
         # Nodes whose intro (a greeting) was heard: it is said once a call.
         self.intros_heard: set[str] = set()
 
@@ -71,14 +75,7 @@ class CallContext:
         """Open (or resume, same uniqueid) the call record."""
         settings = settings or get_settings()
         with _session(settings) as session:
-            row = start_call(
-                session,
-                channel.uniqueid,
-                channel.channel_name,
-                phone_or_none(channel.caller_id),
-                channel.caller_name,
-            )
-            session.flush()
+            row = open_call(session, channel)
             # A second AGI in the same call (after the queue) continues the
             # numbering of recordings and the count of status attempts.
             record_count = sum(1 for step in row.steps if step.kind == "record")
@@ -170,6 +167,7 @@ class CallContext:
 
     def goodbye(self) -> None:
         self.play("general/goodbye")
+        self._ivr_hung_up = True
         self.channel.hangup()
 
     def finish(self, outcome: CallOutcome, detail: str = "") -> None:
@@ -199,16 +197,30 @@ class CallContext:
 
         outcome, detail = self.final_outcome()
         if self.channel.hung_up:
-            self.step("hangup")
+            self.step("hangup", "ivr" if self._ivr_hung_up else "caller")
+        if self.call_id is None:
+            return
+
+        steps, self._steps = self._steps, []
         try:
-            self.flush()
-            if self.call_id is not None:
-                with self.session() as session:
-                    end_call(session, self.call_id, outcome, detail)
+            with self.session() as session:
+                # end_call logs the end, with the uniqueid.
+                record_call_end(session, self.call_id, steps, outcome, detail)
         except Exception:
             self.log.exception("call record not closed")
-            return
-        self.log.info("call left the IVR: %s %s", outcome.value, detail)
+
+
+def open_call(session: Session, channel: Channel) -> Call:
+    """The call record of a channel: made on first sight, resumed after."""
+    row = start_call(
+        session,
+        channel.uniqueid,
+        channel.channel_name,
+        phone_or_none(channel.caller_id),
+        channel.caller_name,
+    )
+    session.flush()
+    return row
 
 
 @contextmanager

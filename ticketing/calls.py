@@ -160,6 +160,19 @@ def add_steps(session: Session, call_id: int, steps: Iterable[Step]) -> list[Cal
     return added
 
 
+def record_call_end(
+    session: Session,
+    call_id: int,
+    steps: Iterable[Step],
+    outcome: CallOutcome | str,
+    detail: str = "",
+    ended_at: dt.datetime | None = None,
+) -> Call:
+    """Close a call record: its last steps, then its outcome (end_call)."""
+    add_steps(session, call_id, steps)
+    return end_call(session, call_id, outcome, detail, ended_at)
+
+
 def end_call(
     session: Session,
     call_id: int,
@@ -195,28 +208,4 @@ def end_call(
     call_logger(logger, call.uniqueid).info(
         "call ended: %s %s", outcome.value, call.outcome_detail
     )
-    return call
-
-
-def close_call(
-    session: Session, uniqueid: str, ended_at: dt.datetime | None = None
-) -> Call | None:
-    """For the hangup handler: set ended_at (if unset, or to the time given)
-    and name an outcome if no flow did (the call then counts as abandoned)."""
-    call = get_call(session, uniqueid)
-    if call is None:
-        return None
-
-    if call.outcome == CallOutcome.IN_PROGRESS:
-        return end_call(
-            session,
-            call.id,
-            CallOutcome.ABANDONED,
-            detail=call.outcome_detail or "no outcome recorded",
-            ended_at=ended_at,
-        )
-
-    if ended_at is not None or call.ended_at is None:
-        call.ended_at = _as_utc(ended_at)
-        session.flush()
     return call

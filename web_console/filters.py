@@ -123,6 +123,14 @@ ACTION_LABELS = {
     "status_attempt": "تلاش برای پیگیری",
 }
 
+# Who ended the call (ivr.call); call_ended is the hangup handler, which
+# sees the end but not who caused it.
+HANGUP_LABELS = {
+    "caller": "قطع تماس از سوی تماس‌گیرنده",
+    "ivr": "قطع تماس از سوی سامانه",
+    "call_ended": "پایان تماس",
+}
+
 INVALID_LABELS = {
     "check_digit": "کد رهگیری نادرست",
 }
@@ -179,7 +187,7 @@ def step_summary(step) -> Markup | None:
     if kind == "transfer":
         return Markup("انتقال به صف {}").format(technical(value))
     if kind == "hangup":
-        return Markup("قطع تماس از سوی سامانه")
+        return escape(HANGUP_LABELS.get(value, "قطع تماس"))
     label = STEP_KIND_LABELS.get(kind, kind)
     return Markup("{} {}").format(label, technical(value) if value else "")
 

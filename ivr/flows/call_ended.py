@@ -11,36 +11,21 @@ events that the AMI service of roadmap 2 will store.
 
 from __future__ import annotations
 
-import logging
-
 from callcenter.config import Settings, get_settings
 from callcenter.jalali import utc_now
-from callcenter.logs import call_logger
-from callcenter.persian import phone_or_none
 from ivr.agi.channel import Channel
-from ticketing.calls import add_steps, end_call, get_call, start_call
+from ivr.call import open_call
+from ticketing.calls import get_call, record_call_end
 from ticketing.db import session_scope
 from ticketing.models import CallOutcome
-
-logger = logging.getLogger(__name__)
 
 
 def handle(channel: Channel, settings: Settings | None = None) -> None:
     settings = settings or get_settings()
-    log = call_logger(logger, channel.uniqueid)
     now = utc_now()
 
     with session_scope(settings.sqlalchemy_url) as session:
-        row = get_call(session, channel.uniqueid)
-        if row is None:
-            row = start_call(
-                session,
-                channel.uniqueid,
-                channel.channel_name,
-                phone_or_none(channel.caller_id),
-                channel.caller_name,
-            )
-            session.flush()
+        row = get_call(session, channel.uniqueid) or open_call(session, channel)
 
         outcome, detail = CallOutcome(row.outcome), row.outcome_detail
         if outcome == CallOutcome.IN_PROGRESS:
@@ -50,7 +35,7 @@ def handle(channel: Channel, settings: Settings | None = None) -> None:
             else:
                 outcome, detail = CallOutcome.ABANDONED, ""
 
-        add_steps(session, row.id, [(now, "hangup", "", "call_ended")])
-        end_call(session, row.id, outcome, detail, ended_at=now)
-
-    log.info("call ended: %s %s", outcome.value, detail)
+        # Who hung up is not known here (caller, agent or IVR): the step
+        # says only that the hangup handler saw the end. end_call logs it.
+        steps = [(now, "hangup", "", "call_ended")]
+        record_call_end(session, row.id, steps, outcome, detail, ended_at=now)

@@ -118,3 +118,17 @@ def test_hangup_at_every_step(ivr_server, caplog, name, hangup_form):
         assert len(voice) == (1 if captured else 0), where
         if captured:
             assert heard.call.outcome == CallOutcome.REQUEST_LEFT, where
+
+
+def test_the_hangup_step_says_who_hung_up(ivr_server):
+    short = make_wav(ivr_server.tmp_path / "short.wav", 0.4)
+    good = make_wav(ivr_server.tmp_path / "good.wav", 2)
+
+    by_caller = ivr_server.dial("leave_request", [f"record:{short}"])
+    # After the tracking code the IVR says goodbye and hangs up.
+    by_ivr = ivr_server.dial("leave_request", [f"record:{good}", "#"])
+
+    assert by_caller.steps[-1][0] == "hangup"
+    assert by_caller.steps[-1][2] == "caller"
+    assert by_ivr.steps[-1][0] == "hangup"
+    assert by_ivr.steps[-1][2] == "ivr"

@@ -6,7 +6,13 @@ import datetime as dt
 
 import pytest
 
-from ticketing.calls import add_steps, close_call, end_call, get_call, start_call
+from ticketing.calls import (
+    add_steps,
+    end_call,
+    get_call,
+    record_call_end,
+    start_call,
+)
 from ticketing.db import session_scope
 from ticketing.models import CallOutcome
 
@@ -96,24 +102,20 @@ def test_end_call_refuses_in_progress_and_unknown(session):
         end_call(session, call.id, "vanished")
 
 
-def test_close_call_marks_an_unfinished_call_abandoned(session):
+def test_record_call_end_writes_the_last_steps_and_the_outcome(session):
     call = start_call(session, "1700000000.8", "", None, "")
 
-    close_call(session, "1700000000.8")
+    record_call_end(
+        session,
+        call.id,
+        [(None, "hangup", "main", "caller")],
+        CallOutcome.HUNG_UP_IN_MENU,
+        "main",
+    )
 
-    assert call.outcome == CallOutcome.ABANDONED
-    assert call.ended_at is not None
-    assert close_call(session, "no-such-call") is None
-
-
-def test_close_call_keeps_a_named_outcome(session):
-    call = start_call(session, "1700000000.9", "", None, "")
-    end_call(session, call.id, CallOutcome.HUNG_UP_IN_MENU, "main")
-
-    close_call(session, "1700000000.9")
-
+    assert [(s.kind, s.value) for s in call.steps] == [("hangup", "caller")]
     assert call.outcome == CallOutcome.HUNG_UP_IN_MENU
-    assert call.outcome_detail == "main"
+    assert call.ended_at is not None
 
 
 def test_two_sessions_racing_to_start_one_call_share_the_row(db):

@@ -105,3 +105,16 @@ def test_calls_list_pages(client, users, db):
     assert first.count('class="call-row"') == 50
     assert second.count('class="call-row"') == 5
     assert "/calls?page=2" in first
+
+
+def test_hangup_steps_name_who_hung_up():
+    from types import SimpleNamespace
+
+    from web_console.filters import step_summary
+
+    def hangup(value):
+        return str(step_summary(SimpleNamespace(kind="hangup", node="", value=value)))
+
+    assert hangup("caller") == "قطع تماس از سوی تماس‌گیرنده"
+    assert hangup("ivr") == "قطع تماس از سوی سامانه"
+    assert hangup("call_ended") == "پایان تماس"
