@@ -33,7 +33,13 @@ from ticketing.catalogue import load_catalogue
 from ticketing.db import session_scope
 from ticketing.migrate import upgrade
 from ticketing.models import Call, RecordingState, Role, Ticket
-from ticketing.users import create_user, get_user, set_password
+from ticketing.users import (
+    create_user,
+    get_user,
+    set_active,
+    set_password,
+    set_role,
+)
 
 DEMO_USER = "demo"
 DEMO_CALLER_ID = "09121234567"
@@ -58,7 +64,8 @@ def _prepare_database(settings: Settings) -> None:
 
 
 def _demo_login(settings: Settings) -> str:
-    """Create the demo supervisor, or give it a new password; return it."""
+    """Create the demo supervisor, or give it a new password and enable it
+    again (an admin may have disabled it); return the password."""
     password = secrets.token_urlsafe(9)
     with session_scope(settings.sqlalchemy_url) as session:
         user = get_user(session, DEMO_USER)
@@ -66,6 +73,8 @@ def _demo_login(settings: Settings) -> str:
             create_user(session, DEMO_USER, password, Role.SUPERVISOR, "کارشناس نمونه")
         else:
             set_password(session, user, password)
+            set_active(session, user, True)
+            set_role(session, user, Role.SUPERVISOR)
     return password
 
 
