@@ -7,10 +7,11 @@ every change leaves a history row. Functions flush but never commit.
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import logging
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -177,6 +178,40 @@ def create_callback_request(
         note=NOTE_CALLBACK,
         recording_state=RecordingState.NONE,
     )
+
+
+def callback_request_for(
+    session: Session, *, call_id: int | None, caller_number: str | None
+) -> tuple[Ticket, bool]:
+    """The number's open callback request, or a new one; True when new.
+
+    Two calls from one number at the same moment must not both find none
+    and both insert: the check and the insert run under a lock on the
+    number, held until the caller's transaction ends.
+    """
+    try:
+        number = normalize_phone(caller_number)
+    except InvalidPhoneNumber as error:
+        raise TicketError(f"a callback needs a phone number: {error}") from None
+
+    _lock_callbacks_of(session, number)
+    earlier = open_callback_for(session, number)
+    if earlier is not None:
+        return earlier, False
+    ticket = create_callback_request(session, call_id=call_id, caller_number=number)
+    session.flush()
+    return ticket, True
+
+
+def _lock_callbacks_of(session: Session, number: str) -> None:
+    if session.get_bind().dialect.name == "postgresql":
+        digest = hashlib.blake2b(f"callback:{number}".encode(), digest_size=8)
+        key = int.from_bytes(digest.digest(), "big", signed=True)
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+        return
+    # SQLite has no row or advisory locks; a write, even one that changes
+    # nothing, takes the database's single write lock until commit.
+    session.execute(text("UPDATE tickets SET id = id WHERE 0 = 1"))
 
 
 def open_callback_for(session: Session, caller_number: str | None) -> Ticket | None:

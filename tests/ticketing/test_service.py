@@ -219,3 +219,49 @@ def test_set_caller_number_normalizes_and_keeps_history(session, call):
     assert len(ticket.history) == 2
     with pytest.raises(TicketError):
         set_caller_number(session, ticket, "nonsense")
+
+
+def test_two_simultaneous_callbacks_from_one_number_make_one_ticket(db, monkeypatch):
+    import threading
+    import time
+
+    from sqlalchemy import func, select
+
+    from ticketing.db import session_scope
+    from ticketing.models import Ticket
+
+    # Widen the gap between the check and the insert, where a race hides.
+    find = ticket_service.open_callback_for
+
+    def slow_find(session, number):
+        found = find(session, number)
+        time.sleep(0.3)
+        return found
+
+    monkeypatch.setattr(ticket_service, "open_callback_for", slow_find)
+    start = threading.Barrier(2)
+    made = []
+
+    def call_in():
+        start.wait()
+        with session_scope(db) as session:
+            ticket, is_new = ticket_service.callback_request_for(
+                session, call_id=None, caller_number="09127770011"
+            )
+            made.append((ticket.tracking_code, is_new))
+
+    threads = [threading.Thread(target=call_in) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=10)
+
+    assert sorted(is_new for _, is_new in made) == [False, True]
+    assert made[0][0] == made[1][0]
+    with session_scope(db) as session:
+        count = session.scalar(
+            select(func.count())
+            .select_from(Ticket)
+            .where(Ticket.caller_number == "09127770011")
+        )
+    assert count == 1
