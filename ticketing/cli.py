@@ -381,22 +381,23 @@ def holidays_check(file: str | None) -> None:
         HolidayFileError,
         holiday_coverage_warnings,
         read_holiday_file,
-        read_holidays,
+        with_fixed_holidays,
     )
 
     settings = get_settings()
     path = file or str(settings.path(settings.holidays_file))
     try:
-        found = read_holidays(path)
+        from_file = read_holiday_file(path)
     except HolidayFileError as error:
         raise click.ClickException(f"holiday file has problems:\n{error}") from None
+    found = with_fixed_holidays(from_file)
     for day in sorted(found):
         lunar = " (lunar)" if found[day].lunar else ""
         click.echo(f"{format_long_date(day)}  {found[day].name}{lunar}")
     click.echo(f"{len(found)} holidays in {path}")
 
     today = to_tehran(utc_now()).date()
-    for warning in holiday_coverage_warnings(read_holiday_file(path), path, today):
+    for warning in holiday_coverage_warnings(from_file, path, today):
         click.echo(f"warning: {warning}", err=True)
 
 

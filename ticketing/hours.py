@@ -90,7 +90,11 @@ class HolidayFileError(DataFileError):
 def read_holidays(path: str | Path) -> dict[dt.date, Holiday]:
     """The holidays of the Jalali years the file covers: the file's and the
     built-in ones, by Gregorian date; HolidayFileError if the file is bad."""
-    from_file = read_holiday_file(path)
+    return with_fixed_holidays(read_holiday_file(path))
+
+
+def with_fixed_holidays(from_file: dict[dt.date, Holiday]) -> dict[dt.date, Holiday]:
+    """A holiday file's list with the built-in holidays of the years it covers."""
     years = sorted({to_jalali(day).year for day in from_file})
     return merge_holidays(*(fixed_holidays(year) for year in years), from_file)
 

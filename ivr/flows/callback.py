@@ -8,9 +8,8 @@ from __future__ import annotations
 
 from ivr.call import CallContext
 from ivr.flows import leave_request
-from ivr.speak import digit_fragments
 from ticketing.models import CallOutcome
-from ticketing.service import create_callback_request, open_callback_for
+from ticketing.service import callback_request_for
 
 
 def run(call: CallContext) -> str | None:
@@ -21,29 +20,19 @@ def run(call: CallContext) -> str | None:
         return leave_request.run(call)
 
     with call.session() as session:
-        earlier = open_callback_for(session, call.caller_id)
-        if earlier is None:
-            ticket = create_callback_request(
-                session, call_id=call.call_id, caller_number=call.caller_id
-            )
-            session.flush()
-        else:
-            ticket = earlier
+        ticket, is_new = callback_request_for(
+            session, call_id=call.call_id, caller_number=call.caller_id
+        )
         code = ticket.tracking_code
 
     call.finish(CallOutcome.CALLBACK_REQUESTED, code)
-    if earlier is not None:
+    if not is_new:
         call.step("action", f"callback_open:{code}")
         call.log.info("caller already has open callback request %s", code)
-        call.play("callback/already_registered")
+        leave_request.read_back(call, code, "callback/already_registered")
     else:
         call.step("action", f"ticket:{code}")
         call.log.info("call left a callback request %s", code)
-        call.play("callback/registered")
-
-    call.play("request/your_code")
-    call.play_all(digit_fragments(code))
-    call.play("request/code_again")
-    call.play_all(digit_fragments(code))
+        leave_request.read_back(call, code, "callback/registered")
     call.goodbye()
     return None

@@ -164,9 +164,11 @@ def ask_for_number(call: CallContext, ticket_id: int) -> None:
     call.play("request/status_at_office")
 
 
-def read_back(call: CallContext, code: str) -> None:
-    """The tracking code digit by digit, twice."""
-    call.play("request/registered")
+def read_back(
+    call: CallContext, code: str, opening: str = "request/registered"
+) -> None:
+    """The opening prompt, then the tracking code digit by digit, twice."""
+    call.play(opening)
     call.play("request/your_code")
     call.play_all(digit_fragments(code))
     call.play("request/code_again")
