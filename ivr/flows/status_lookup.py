@@ -43,15 +43,19 @@ def run(call: CallContext) -> str | None:
     settings = call.settings
 
     while call.status_attempts < settings.status_max_attempts:
+        # Counted before the code is read: a hangup while typing costs a try.
+        call.status_attempts += 1
+        call.step("action", "status_attempt")
+
         found = find_ticket(call)
         if found is not None and not found.has_caller_number:
-            # Nothing to verify against: no try is spent on four digits.
+            # Nothing to verify against: no four digits asked, the try given
+            # back (a later AGI session of this call still counts it).
+            call.status_attempts -= 1
             call.step("invalid", "no_caller_number")
             call.play("request/status_at_office")
             return "after_status"
 
-        call.status_attempts += 1
-        call.step("action", "status_attempt")
         if found is None or not verify_caller(call, found):
             continue
 
