@@ -18,6 +18,10 @@ from ivr.call import CallContext
 REPEAT_KEY = "*"
 OPERATOR_KEY = "0"
 
+# A caller who keeps pressing `*` hears the prompt this often; after that a
+# `*` counts as a wrong key (ask) or the entry counts as empty (read_digits).
+MAX_REPEATS = 5
+
 
 @dataclass(frozen=True)
 class Choice:
@@ -44,14 +48,15 @@ def ask(
     """Play prompts and read one key, retrying on timeouts and wrong keys.
 
     timeout is in seconds; timeout and retries default to the settings.
-    `*` repeats without using up a try. intro is played once, before the
-    prompts of the first try (a greeting).
+    `*` repeats without using up a try, MAX_REPEATS times. intro is played
+    once, before the prompts of the first try (a greeting).
     """
     timeout = timeout or call.settings.menu_timeout_seconds
     retries = retries or call.settings.menu_retries
     escape = "".join(sorted(set(valid_keys) | {REPEAT_KEY, OPERATOR_KEY}))
 
     tries = 0
+    repeats = 0
     notice = ""
     reason = ""
     while tries < retries:
@@ -72,7 +77,8 @@ def ask(
         call.step("key", key)
         if key in valid_keys and key != REPEAT_KEY:
             return Choice("key", key)
-        if key == REPEAT_KEY:
+        if key == REPEAT_KEY and repeats < MAX_REPEATS:
+            repeats += 1
             notice = ""
             continue
         if key == OPERATOR_KEY:
@@ -85,11 +91,6 @@ def ask(
     # The last try ran out. Not "please choose again": the one who moves the
     # caller on (ivr.navigator.after_last_retry) says what happens next.
     return Choice("exhausted", reason=reason)
-
-
-# A caller who keeps pressing `*` hears the prompt this often, then the
-# entry counts as empty.
-MAX_REPEATS = 5
 
 
 def read_digits(call: CallContext, prompt: str, max_digits: int) -> str:
@@ -111,6 +112,7 @@ def read_digits(call: CallContext, prompt: str, max_digits: int) -> str:
         if REPEAT_KEY in typed:
             call.step("key", REPEAT_KEY)
             continue
-        # Asterisk adds "(timeout)" after the digits when the caller stopped.
+        # normalize_digits made Persian digits ASCII; anything else a
+        # keypad cannot send is dropped.
         return "".join(c for c in typed if c.isascii() and c.isdigit())
     return ""

@@ -71,6 +71,18 @@ def test_star_repeats_the_menu_without_the_greeting(ivr_server):
     ]
 
 
+def test_star_repeats_a_menu_only_so_often(ivr_server):
+    from ivr.choice import MAX_REPEATS
+
+    heard = ivr_server.dial("main", ["*"] * 30 + ["hangup"])
+
+    # The greeting and MAX_REPEATS menus are cut by `*`; after that a `*` is
+    # a wrong key, and wrong keys use up the tries.
+    assert heard.prompts.index("menu/invalid") == 1 + MAX_REPEATS
+    assert heard.prompts.count("menu/invalid") == 2
+    assert "menu/last_invalid" in heard.prompts
+
+
 def test_timeouts_and_wrong_keys_then_operator_in_hours(ivr_server):
     heard = ivr_server.dial("main", ["wait", "7", "wait"])
 
