@@ -6,10 +6,17 @@ keeps a hash of what it was made from, so an unchanged prompt is not made
 again. A file named <name>.<ext> in recorded_prompts_dir (a real voice)
 replaces the generated one, converted to the same format. Generated prompts
 are placeholders until a center records its own.
+
+The recordings folder is data/recorded-prompts/ by default (its README says
+how to name files); `callcenter prompts list` prints every prompt name with
+its Persian text and whether a recording replaces it. A file there that
+names no prompt is never played: the build names it, with the closest
+prompt name, so a misspelt recording does not pass for a live one.
 """
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import logging
 import os
@@ -58,6 +65,34 @@ class BuildReport:
     built: list[str] = field(default_factory=list)
     recorded: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
+    # Files in the recordings folder no prompt uses (a whole build only).
+    unused_recordings: list[UnusedRecording] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class UnusedRecording:
+    """A file in the recordings folder that no prompt plays."""
+
+    path: Path  # relative to the recordings folder
+    closest: str | None  # the prompt name it most likely meant
+    shadowed_by: Path | None = None  # another file of that prompt, used instead
+
+    def describe(self, recorded_dir: Path) -> str:
+        where = recorded_dir / self.path
+        if self.shadowed_by is not None:
+            return (
+                f"{where} is not used: {recorded_dir / self.shadowed_by} is the "
+                f"recording of prompt {self.closest} (keep one file per prompt)"
+            )
+        if self.closest is not None:
+            return (
+                f"{where} matches no prompt and is not played; did you mean "
+                f"{self.closest} (file {self.closest}{self.path.suffix})?"
+            )
+        return (
+            f"{where} matches no prompt and is not played "
+            "(`callcenter prompts list` names them all)"
+        )
 
 
 def service_prompt_texts(services: Iterable) -> dict[str, str]:
@@ -115,6 +150,60 @@ def _read_services(settings: Settings) -> list[dict]:
         ]
 
 
+def all_prompt_texts(
+    settings: Settings, catalogue_services: Iterable | None = None
+) -> dict[str, str]:
+    """Prompt name -> Persian text: the catalogue file and the services'
+    prompts (catalogue_services None reads the active ones from the database).
+    """
+    texts = load_prompt_texts(settings.path(settings.prompt_text_file))
+    if catalogue_services is None:
+        catalogue_services = _catalogue_services(settings)
+    texts.update(service_prompt_texts(catalogue_services))
+    return texts
+
+
+def recorded_files(recorded_dir: Path, names: Iterable[str]) -> dict[str, Path]:
+    """Prompt name -> the recording that replaces its generated WAV."""
+    found = {}
+    for name in names:
+        recorded = _recorded_file(recorded_dir, name)
+        if recorded is not None:
+            found[name] = recorded
+    return found
+
+
+def unused_recordings(
+    recorded_dir: Path, names: Iterable[str]
+) -> list[UnusedRecording]:
+    """Files under recorded_dir that no prompt of names plays, each with the
+    closest prompt name (difflib). README files and dot files are skipped."""
+    if not recorded_dir.is_dir():
+        return []
+    names = sorted(set(names))
+    used = recorded_files(recorded_dir, names)
+    used_paths = set(used.values())
+
+    unused = []
+    for path in sorted(recorded_dir.rglob("*")):
+        relative = path.relative_to(recorded_dir)
+        if not path.is_file() or path in used_paths:
+            continue
+        if any(part.startswith(".") for part in relative.parts):
+            continue
+        if path.name.upper().startswith("README"):
+            continue
+
+        meant = (relative.parent / relative.stem).as_posix()
+        if meant in used:
+            shadow = used[meant].relative_to(recorded_dir)
+            unused.append(UnusedRecording(relative, meant, shadow))
+            continue
+        close = difflib.get_close_matches(meant, names, n=1, cutoff=0.6)
+        unused.append(UnusedRecording(relative, close[0] if close else None))
+    return unused
+
+
 def build_prompts(
     settings: Settings,
     catalogue_services: Iterable | None = None,
@@ -130,11 +219,13 @@ def build_prompts(
         if shutil.which(tool) is None:
             raise PromptBuildError(f"{tool} is not installed (apt install {tool})")
 
-    texts = load_prompt_texts(settings.path(settings.prompt_text_file))
-    if catalogue_services is None:
-        catalogue_services = _catalogue_services(settings)
-    texts.update(service_prompt_texts(catalogue_services))
-    if only is not None:
+    texts = all_prompt_texts(settings, catalogue_services)
+    recorded_dir = settings.path(settings.recorded_prompts_dir)
+    report = BuildReport()
+    if only is None:
+        # Only a whole build knows every name a recording may mean.
+        report.unused_recordings = unused_recordings(recorded_dir, texts)
+    else:
         wanted = set(only)
         unknown = wanted - set(texts)
         if unknown:
@@ -146,8 +237,6 @@ def build_prompts(
             raise PromptBuildError(f"prompt name {name!r} is not a safe file name")
 
     target_dir = settings.sounds_path
-    recorded_dir = settings.path(settings.recorded_prompts_dir)
-    report = BuildReport()
 
     def make(item: tuple[str, str]) -> tuple[str, str]:
         name, text = item
@@ -164,6 +253,7 @@ def build_prompts(
         len(report.unchanged),
         target_dir,
     )
+
     return report
 
 

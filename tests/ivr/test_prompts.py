@@ -6,6 +6,7 @@ import re
 import subprocess
 import wave
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 
@@ -282,3 +283,131 @@ def test_start_up_without_the_database_still_lists_missing_wavs(
     messages = [r.getMessage() for r in caplog.records]
     assert any("service prompts not checked" in m for m in messages)
     assert any("no WAV" in m and "main/greeting" in m for m in messages)
+
+
+# Recordings an admin drops in ----------------------------------------------------
+
+
+def _tone(path) -> None:
+    """Half a second of tone at path: a stand-in for a recording."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    subprocess.run(
+        ["sox", "-n", "-r", "44100", str(path), "synth", "0.5", "sine", "440"],
+        check=True,
+    )
+
+
+def _with_recordings(settings, tmp_path):
+    from callcenter.config import use_settings
+
+    recorded_dir = tmp_path / "recorded"
+    recorded_dir.mkdir()
+    (recorded_dir / "README.md").write_text("how to name files\n")
+    custom = replace(settings, recorded_prompts_dir=str(recorded_dir))
+    use_settings(custom)
+    return custom, recorded_dir
+
+
+def test_prompts_build_names_a_misspelt_recording(settings, tmp_path):
+    from click.testing import CliRunner
+
+    from ivr.cli import prompts
+
+    custom, recorded_dir = _with_recordings(settings, tmp_path)
+    _tone(recorded_dir / "main" / "greetng.wav")
+
+    result = CliRunner().invoke(prompts, ["build", "--no-services"])
+
+    assert result.exit_code == 0
+    assert "0 from recordings" in result.stdout
+    assert "1 recorded files not used" in result.stdout
+    warning = result.stderr
+    assert f"{recorded_dir / 'main' / 'greetng.wav'} matches no prompt" in warning
+    assert "did you mean main/greeting (file main/greeting.wav)?" in warning
+    assert "README" not in warning
+
+    strict = CliRunner().invoke(prompts, ["build", "--no-services", "--strict"])
+    assert strict.exit_code == 1
+    assert "greetng.wav matches no prompt" in strict.stderr
+
+    # Renamed right, it is used and the strict build passes.
+    (recorded_dir / "main" / "greetng.wav").rename(
+        recorded_dir / "main" / "greeting.wav"
+    )
+    fixed = CliRunner().invoke(prompts, ["build", "--no-services", "--strict"])
+    assert fixed.exit_code == 0, fixed.stderr
+    assert "1 from recordings" in fixed.stdout
+    assert fixed.stderr == ""
+
+
+def test_unused_recordings_name_shadowed_and_unknown_files(settings, tmp_path):
+    from ivr.prompts.build import unused_recordings
+
+    recorded_dir = tmp_path / "recorded"
+    _tone(recorded_dir / "main" / "greeting.wav")
+    _tone(recorded_dir / "main" / "greeting.flac")
+    _tone(recorded_dir / "qqqq.wav")
+    (recorded_dir / ".DS_Store").write_text("")
+
+    unused = unused_recordings(recorded_dir, ["main/greeting", "digit/7"])
+
+    by_path = {str(u.path): u for u in unused}
+    assert set(by_path) == {"main/greeting.wav", "qqqq.wav"}
+    shadowed = by_path["main/greeting.wav"]
+    assert shadowed.shadowed_by == Path("main/greeting.flac")
+    assert "is the recording of prompt main/greeting" in shadowed.describe(recorded_dir)
+    assert by_path["qqqq.wav"].closest is None
+    assert "prompts list" in by_path["qqqq.wav"].describe(recorded_dir)
+
+
+def test_build_without_services_leaves_service_recordings_unjudged(settings, tmp_path):
+    from click.testing import CliRunner
+
+    from ivr.cli import prompts
+
+    _, recorded_dir = _with_recordings(settings, tmp_path)
+    _tone(recorded_dir / "service" / "passport" / "menu.wav")
+
+    result = CliRunner().invoke(prompts, ["build", "--no-services", "--strict"])
+
+    assert result.exit_code == 0
+    assert result.stderr == ""
+
+
+def test_prompts_list_says_what_to_record_and_what_is_recorded(settings, tmp_path):
+    from click.testing import CliRunner
+
+    from ivr.cli import prompts
+
+    _, recorded_dir = _with_recordings(settings, tmp_path)
+    _tone(recorded_dir / "main" / "greeting.wav")
+    _tone(recorded_dir / "digit" / "seven.wav")
+    texts = load_prompt_texts()
+
+    result = CliRunner().invoke(prompts, ["list", "--no-services"])
+
+    assert result.exit_code == 0, result.output
+    lines = {line.split()[0]: line for line in result.stdout.splitlines()[1:]}
+    assert set(lines) == set(texts)
+    assert "recorded main/greeting.wav" in lines["main/greeting"]
+    assert lines["main/greeting"].endswith(texts["main/greeting"])
+    assert "generated" in lines["digit/7"]
+    assert lines["digit/7"].endswith(texts["digit/7"])
+    assert "digit/seven.wav matches no prompt" in result.stderr
+
+
+def test_prompts_list_shows_the_service_prompts_from_the_database(settings, session):
+    from click.testing import CliRunner
+
+    from ivr.cli import prompts
+    from ticketing.catalogue import load_catalogue
+
+    load_catalogue(session, settings.path(settings.catalogue_file))
+    session.commit()
+
+    result = CliRunner().invoke(prompts, ["list"])
+
+    assert result.exit_code == 0, result.output
+    assert any(
+        line.startswith("service/tax/menu ") for line in result.stdout.splitlines()
+    )
