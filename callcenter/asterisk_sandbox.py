@@ -20,6 +20,7 @@ import secrets
 import shutil
 import signal
 import subprocess
+import tempfile
 import time
 from pathlib import Path
 
@@ -64,6 +65,16 @@ def _run(args: list[str], timeout: float = 60, check: bool = True) -> str:
         output = (done.stderr or done.stdout).strip()[-2000:]
         raise SandboxError(f"{' '.join(args)} failed ({done.returncode}): {output}")
     return done.stdout
+
+
+def _scratch_file(beside: Path, suffix: str) -> Path:
+    """A new empty file of this run only, in beside's folder (so a rename
+    onto beside is atomic); sox reads the format from the suffix."""
+    handle, path = tempfile.mkstemp(
+        prefix=f".{beside.stem}.", suffix=suffix, dir=beside.parent
+    )
+    os.close(handle)
+    return Path(path)
 
 
 class AsteriskSandbox:
@@ -379,13 +390,22 @@ class AsteriskSandbox:
         caller to Playback; returns its length in seconds."""
         target = self.root / "usr/share/asterisk/sounds" / f"{name}.wav"
         target.parent.mkdir(parents=True, exist_ok=True)
-        raw = target.with_suffix(".espeak.wav")
 
-        _run(["espeak-ng", "-v", voice, "-s", "140", "-w", str(raw), text])
-        _run(["sox", str(raw), "-r", "8000", "-c", "1", "-b", "16", str(target)])
-        raw.unlink()
-        target.chmod(0o644)
-        return float(_run(["soxi", "-D", str(target)]).strip())
+        # Parallel runs may make the same name: each works in files of its
+        # own and swaps the result in whole, so Asterisk never plays half a
+        # file. The last run's text wins.
+        raw = _scratch_file(target, ".espeak.wav")
+        converted = _scratch_file(target, ".8k.wav")
+        try:
+            _run(["espeak-ng", "-v", voice, "-s", "140", "-w", str(raw), text])
+            _run(["sox", str(raw), "-r", "8000", "-c", "1", "-b", "16", str(converted)])
+            seconds = float(_run(["soxi", "-D", str(converted)]).strip())
+            converted.chmod(0o644)
+            os.replace(converted, target)
+        finally:
+            raw.unlink(missing_ok=True)
+            converted.unlink(missing_ok=True)
+        return seconds
 
     def status(self) -> str:
         if not self.is_built():

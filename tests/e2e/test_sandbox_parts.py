@@ -98,3 +98,30 @@ def test_lock_keeps_a_second_run_out(fake_root):
 
     assert probe.returncode != 0
     assert "is held by another run" in probe.stderr
+
+
+def test_make_speech_of_two_runs_at_once_keeps_each_runs_files(fake_root, monkeypatch):
+    # Two `sandbox call` runs make the same prompt; the second one runs
+    # whole while the first is between its espeak-ng and its sox.
+    from callcenter import asterisk_sandbox
+
+    box = AsteriskSandbox(fake_root)
+    real_run = asterisk_sandbox._run
+    second_run = []
+
+    def run_with_a_second_call(args, *rest, **options):
+        output = real_run(args, *rest, **options)
+        if args[0] == "espeak-ng" and not second_run:
+            second_run.append("started")
+            second_run.append(box.make_speech("دوم", "callcenter-test/request"))
+        return output
+
+    monkeypatch.setattr(asterisk_sandbox, "_run", run_with_a_second_call)
+
+    seconds = box.make_speech("درخواست گواهی", "callcenter-test/request")
+
+    assert second_run[1] > 0
+    target = fake_root / "usr/share/asterisk/sounds/callcenter-test/request.wav"
+    assert seconds > 0
+    assert target.stat().st_mode & 0o777 == 0o644
+    assert [p.name for p in target.parent.iterdir()] == ["request.wav"]
