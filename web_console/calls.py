@@ -95,7 +95,6 @@ def index():
         calls=found,
         tickets_by_call=tickets_by_call,
         menu_path=menu_path,
-        # Whole numbers, as on every page: see filters.persian_phone.
         page=page,
         has_next=has_next,
         filter_args={"outcome": form.outcome.data} if form.outcome.data else {},

@@ -45,6 +45,7 @@ MENU_LABELS = {
     "after_status": "پس از اعلام وضعیت",
     "closed_offer": "پیشنهاد خارج از ساعت کاری",
     "queue_exit": "خروج از صف",
+    "queue_exit_key": "خروج از صف با کلید",
     "service_info": "اطلاعات خدمات",
     "consultation": "مشاوره",
     "status_lookup": "پیگیری درخواست",

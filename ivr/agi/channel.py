@@ -9,6 +9,7 @@ process-per-call script) only moves lines; see AgiTransport.
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass, field
 
 from callcenter.logs import call_logger
@@ -143,7 +144,7 @@ class Channel:
         except ChannelHungUp:
             self.hung_up = True
             raise
-        self.log.debug("agi << %s", reply.raw)
+        self.log.debug("agi << %s", _loggable(name, reply.raw))
 
         if reply.hangup:
             self.hung_up = True
@@ -234,3 +235,14 @@ class Channel:
     def _digit(reply: AgiReply) -> str:
         code = int(reply.result or 0)
         return chr(code) if code > 0 else ""
+
+
+# GET DATA returns what the caller typed: a callback number, the last four
+# digits of one. Debug logs get the length, not the digits.
+_TYPED = re.compile(r"(result=)(\S+)")
+
+
+def _loggable(command: str, raw: str) -> str:
+    if command != "GET DATA":
+        return raw
+    return _TYPED.sub(lambda match: match.group(1) + "*" * len(match.group(2)), raw)

@@ -837,3 +837,14 @@ def test_ticket_and_job_log_lines_carry_the_uniqueid(ivr_server, caplog):
     queued = [r for r in caplog.records if r.name == "ticketing.jobs"]
     assert created and all("call 1733309999.7:" in r.getMessage() for r in created)
     assert queued and all("call 1733309999.7:" in r.getMessage() for r in queued)
+
+
+def test_typed_digits_stay_out_of_the_agi_debug_lines(ivr_server, caplog):
+    code = ticket_for(ivr_server, caller="02188764567")
+
+    with caplog.at_level(logging.DEBUG, logger="ivr.agi.channel"):
+        ivr_server.dial("status_lookup", [f"{code}#", "4567"], caller="02188")
+
+    replies = [r.getMessage() for r in caplog.records if "agi <<" in r.getMessage()]
+    assert any("result=****" in line for line in replies)
+    assert not any("result=4567" in line for line in replies)

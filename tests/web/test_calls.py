@@ -118,3 +118,15 @@ def test_hangup_steps_name_who_hung_up():
     assert hangup("caller") == "قطع تماس از سوی تماس‌گیرنده"
     assert hangup("ivr") == "قطع تماس از سوی سامانه"
     assert hangup("call_ended") == "پایان تماس"
+
+
+def test_every_menu_node_and_flow_has_a_persian_label(settings):
+    from ivr.flows import FLOWS
+    from ivr.menu import load_menu
+    from web_console.filters import MENU_LABELS
+
+    menu = load_menu(settings.path(settings.menu_file))
+    # queue_again is an action that returns to a queue, never a node entered.
+    entered = set(menu.nodes) | (set(FLOWS) - {"queue_again"})
+
+    assert entered - set(MENU_LABELS) == set()
