@@ -31,17 +31,6 @@ KEYS = frozenset("0123456789*#")
 # What an option may do besides going to another node. Each action is a
 # flow in ivr/flows/ except repeat (play the node again) and goodbye;
 # queue_again (ivr/flows/queue_exit.py) returns to the queue the caller left.
-ACTIONS = (
-    "service_info",
-    "consultation",
-    "status_lookup",
-    "leave_request",
-    "operator",
-    "callback",
-    "queue_again",
-    "repeat",
-    "goodbye",
-)
 Action = Literal[
     "service_info",
     "consultation",

@@ -154,11 +154,3 @@ def active_services(session: Session) -> list[Service]:
         .order_by(Service.position, Service.menu_key)
     )
     return list(session.scalars(query))
-
-
-def service_for_key(session: Session, menu_key: str) -> Service | None:
-    """The active service a caller picks with this key in the information menu."""
-    key = normalize_digits(menu_key or "").strip()
-    return session.scalar(
-        select(Service).where(Service.active.is_(True), Service.menu_key == key)
-    )

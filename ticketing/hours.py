@@ -31,7 +31,6 @@ from callcenter.jalali import (
     TEHRAN,
     THURSDAY,
     InvalidJalaliDate,
-    add_working_days,
     parse_jalali_date,
     to_jalali,
     to_tehran,
@@ -44,7 +43,6 @@ from ticketing.models import Closure
 logger = logging.getLogger(__name__)
 
 FRIDAY = 4
-REASONS = ("open", "after_hours", "weekend", "holiday", "closure")
 
 
 # How far ahead the holiday file must cover before a warning is given.
@@ -359,20 +357,6 @@ def _reopening(
     return end
 
 
-def due_date(settings: Settings, start: dt.date, working_days: int) -> dt.date:
-    """The date `working_days` working days after start, skipping weekends and
-    the holidays (e.g. for a ticket's promised answer date)."""
-    first = to_jalali(start).year
-    # A year of working days at most reaches two Jalali years further.
-    years = range(first, first + 2 + working_days // 200)
-    return add_working_days(
-        start,
-        working_days,
-        frozenset(holidays_for(settings, years)),
-        thursday_open=settings.thursday_open,
-    )
-
-
 # Closures ---------------------------------------------------------------------
 
 
@@ -415,23 +399,6 @@ def add_closure(
         to_tehran(ends_at).isoformat(timespec="minutes"),
     )
     return closure
-
-
-def end_of_tehran_day(moment: dt.datetime) -> dt.datetime:
-    """Midnight after `moment`, Tehran time."""
-    local = to_tehran(moment)
-    next_day = local.date() + dt.timedelta(days=1)
-    return dt.datetime.combine(next_day, dt.time(0, 0), tzinfo=TEHRAN)
-
-
-def close_for_today(
-    session: Session, reason: str, created_by: str, at: dt.datetime | None = None
-) -> Closure:
-    """Close the center from now (or `at`) to the end of the Tehran day."""
-    starts_at = to_tehran(at or utc_now())
-    return add_closure(
-        session, starts_at, end_of_tehran_day(starts_at), reason, created_by
-    )
 
 
 def active_closures(session: Session, at: dt.datetime | None = None) -> list[Closure]:

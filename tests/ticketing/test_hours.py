@@ -16,8 +16,6 @@ from ticketing.hours import (
     active_closures,
     add_closure,
     center_status,
-    close_for_today,
-    due_date,
     holiday_coverage_warnings,
     holiday_on,
     holidays_for,
@@ -108,7 +106,7 @@ def test_closure_is_effective_at_once(db, settings):
 def test_close_for_today_lasts_until_midnight(session, settings):
     now = tehran("1405/09/09", "09:15")
 
-    closure = close_for_today(session, "برف", "admin", at=now)
+    closure = add_closure(session, now, tehran("1405/09/10", "00:00"), "برف", "admin")
 
     assert center_status(session, settings, now).reason == "closure"
     assert closure.ends_at == tehran("1405/09/10", "00:00")
@@ -187,15 +185,6 @@ def test_missing_holiday_file_is_an_error(session, settings, tmp_path):
         center_status(session, missing, tehran("1405/09/08", "10:00"))
 
 
-def test_due_date_skips_weekend_and_holidays(settings):
-    # Tuesday 1405/01/11 + 2 working days: Wednesday 01/12 and Thursday 01/13
-    # are holidays, Friday the weekend, so Saturday 01/15 then Sunday 01/16.
-    start = parse_jalali_date("1405/01/11")
-
-    assert due_date(settings, start, 2) == parse_jalali_date("1405/01/16")
-    assert due_date(settings, start, 0) == start
-
-
 # Built-in solar holidays and the file's coverage --------------------------------
 
 ONLY_1405 = "holidays:\n  - date: 1405/01/24\n    name: الف\n    lunar: true\n"
@@ -241,16 +230,6 @@ def test_nowruz_1406_is_closed_with_a_file_of_1405(session, settings, tmp_path):
 
     assert (state.is_open, state.reason) == (False, "holiday")
     assert center_status(session, covered, tehran("1406/01/07", "10:00")).is_open
-
-
-def test_due_date_skips_nowruz_of_a_year_the_file_does_not_list(settings, tmp_path):
-    covered, _ = _only_1405(settings, tmp_path)
-
-    # Wednesday 1405/12/26 + 1: Thursday and Friday off, Saturday 12/29
-    # (oil nationalization), Sunday 1406/01/01 to Wednesday 01/04 Nowruz,
-    # Thursday and Friday off again, so Saturday 1406/01/07.
-    start = parse_jalali_date("1405/12/26")
-    assert due_date(covered, start, 1) == parse_jalali_date("1406/01/07")
 
 
 def test_holiday_check_lists_the_built_in_ones_of_the_file_years(tmp_path):
