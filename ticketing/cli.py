@@ -16,15 +16,12 @@ from sqlalchemy.orm import Session
 
 from callcenter.config import get_settings
 from callcenter.jalali import (
-    TEHRAN,
     InvalidJalaliDate,
-    format_date,
     format_datetime,
     parse_jalali_date,
     tehran_now,
     utc_now,
 )
-from callcenter.persian import normalize_digits
 from ticketing.models import Role
 
 logger = logging.getLogger(__name__)
@@ -241,58 +238,20 @@ def catalogue_load(file: str | None) -> None:
 # callcenter closure -------------------------------------------------------------
 
 
-def _clock(text: str, option: str) -> dt.time | None:
-    """HH:MM or H (any digits); 24:00 means the end of the day (None)."""
-    value = normalize_digits(text).strip()
-    hours, _, minutes = value.partition(":")
-    try:
-        hour, minute = int(hours), int(minutes or "0")
-        if (hour, minute) == (24, 0):
-            return None
-        return dt.time(hour, minute)
-    except ValueError:
-        raise click.BadParameter(
-            f"expected HH:MM, got {text!r}", param_hint=option
-        ) from None
-
-
-MAX_CLOSURE_DAYS_AHEAD = 366
-
-
 def _closure_window(
     day_text: str | None, from_text: str | None, to_text: str | None
 ) -> tuple[dt.datetime, dt.datetime]:
+    from ticketing.hours import ClosureWindowError, closure_window
+
     now = tehran_now()
     try:
         day = parse_jalali_date(day_text) if day_text else now.date()
     except InvalidJalaliDate as error:
         raise click.BadParameter(str(error), param_hint="--date") from None
-    # A Gregorian year typed as Jalali (2026/12/05) is a real Jalali day six
-    # centuries ahead; closures are ordered at short notice. (A past day is
-    # caught below: its window is already over.)
-    if day > now.date() + dt.timedelta(days=MAX_CLOSURE_DAYS_AHEAD):
-        raise click.BadParameter(
-            f"{day_text!r} is more than a year ahead; give the Jalali date "
-            f"(e.g. {normalize_digits(format_date(now))})",
-            param_hint="--date",
-        )
-
-    midnight = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), TEHRAN)
-    if from_text:
-        opens = _clock(from_text, "--from")
-        starts = midnight if opens is None else dt.datetime.combine(day, opens, TEHRAN)
-    else:
-        starts = max(now, dt.datetime.combine(day, dt.time(), TEHRAN))
-    closes = _clock(to_text, "--to") if to_text else None
-    ends = midnight if closes is None else dt.datetime.combine(day, closes, TEHRAN)
-
-    if ends <= starts:
-        raise click.BadParameter(
-            "the closure must end after it starts", param_hint="--to"
-        )
-    if ends <= now:
-        raise click.BadParameter("that time is already over", param_hint="--to")
-    return starts, ends
+    try:
+        return closure_window(day, from_text, to_text, now)
+    except ClosureWindowError as error:
+        raise click.BadParameter(str(error), param_hint=f"--{error.field}") from None
 
 
 @click.group("closure")

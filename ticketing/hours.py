@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -31,6 +32,7 @@ from callcenter.jalali import (
     TEHRAN,
     THURSDAY,
     InvalidJalaliDate,
+    format_date,
     parse_jalali_date,
     to_jalali,
     to_tehran,
@@ -399,6 +401,82 @@ def add_closure(
         to_tehran(ends_at).isoformat(timespec="minutes"),
     )
     return closure
+
+
+# A closure is ordered at short notice; a day further ahead is a mistake,
+# most often a Gregorian year typed where the Jalali one belongs (2026/12/05
+# is a real day of the Jalali year 2026, six centuries from now).
+MAX_CLOSURE_DAYS_AHEAD = 366
+
+_CLOCK = re.compile(r"^(\d{1,2})(?:\s*[:٫.]\s*(\d{2}))?$")
+
+
+class ClosureWindowError(ValueError):
+    """A closure's day or times cannot be used. str() is English (the CLI);
+    persian is the same for a form; field is "date", "from" or "to"."""
+
+    def __init__(self, field: str, message: str, persian: str):
+        super().__init__(message)
+        self.field = field
+        self.persian = persian
+
+
+def parse_clock(text: str, field: str) -> dt.time | None:
+    """'14:30' or '14' (any digits) as a time; '24:00' is the end of the
+    day (None); ClosureWindowError otherwise."""
+    match = _CLOCK.match(normalize_digits(text or "").strip())
+    try:
+        if not match:
+            raise ValueError(text)
+        hour, minute = int(match.group(1)), int(match.group(2) or "0")
+        if (hour, minute) == (24, 0):
+            return None
+        return dt.time(hour, minute)
+    except ValueError:
+        raise ClosureWindowError(
+            field, f"expected HH:MM, got {text!r}", "ساعت را به شکل ۱۴:۳۰ بنویسید."
+        ) from None
+
+
+def closure_window(
+    day: dt.date, from_: str | None, to: str | None, now: dt.datetime
+) -> tuple[dt.datetime, dt.datetime]:
+    """A closure on a Tehran day, from `from_` (default: now, or the start of
+    a later day) to `to` (default: the end of the day), both HH:MM; '24:00'
+    is the end of the day. ClosureWindowError for a day in the past or more
+    than a year ahead, a bad time, a window that ends before it starts or
+    that is already over."""
+    now = to_tehran(now)
+    today = now.date()
+    if day < today:
+        raise ClosureWindowError("date", "that day is already over", "تاریخ گذشته است.")
+    if day > today + dt.timedelta(days=MAX_CLOSURE_DAYS_AHEAD):
+        raise ClosureWindowError(
+            "date",
+            f"{normalize_digits(format_date(day))} is more than a year ahead; "
+            f"give the Jalali date (e.g. {normalize_digits(format_date(today))})",
+            "تاریخ بیش از یک سال دیگر است؛ تاریخ را شمسی بنویسید "
+            f"(مانند {format_date(today)}).",
+        )
+
+    midnight = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), TEHRAN)
+    if from_ and from_.strip():
+        opens = parse_clock(from_, "from")
+        starts = midnight if opens is None else dt.datetime.combine(day, opens, TEHRAN)
+    else:
+        starts = max(now, dt.datetime.combine(day, dt.time(), TEHRAN))
+    closes = parse_clock(to, "to") if to and to.strip() else None
+    ends = midnight if closes is None else dt.datetime.combine(day, closes, TEHRAN)
+
+    if ends <= starts:
+        raise ClosureWindowError(
+            "to", "the closure must end after it starts", "پایان باید بعد از آغاز باشد."
+        )
+    if ends <= now:
+        raise ClosureWindowError(
+            "to", "that time is already over", "این بازه گذشته است."
+        )
+    return starts, ends
 
 
 def active_closures(session: Session, at: dt.datetime | None = None) -> list[Closure]:

@@ -357,3 +357,39 @@ def test_closure_past_closing_time_is_after_hours_once_closed(session, settings)
     assert during.reason == "closure"
     assert during.reopens_at is None
     assert after.reason == "after_hours"
+
+
+def test_closure_window_one_rule_for_console_and_cli():
+    from ticketing.hours import ClosureWindowError, closure_window
+
+    now = tehran("1405/09/08", "09:15")
+    today = now.date()
+    tomorrow = today + dt.timedelta(days=1)
+
+    # Empty: from now to midnight; a later day from its start; 24:00 is the
+    # end of the day, at either end of the window.
+    assert closure_window(today, "", None, now) == (now, tehran("1405/09/09", "00:00"))
+    assert closure_window(tomorrow, None, "۱۲:۳۰", now) == (
+        tehran("1405/09/09", "00:00"),
+        tehran("1405/09/09", "12:30"),
+    )
+    assert closure_window(today, "10", "24:00", now)[1] == tehran("1405/09/09", "00:00")
+
+    with pytest.raises(ClosureWindowError) as from_end_of_day:
+        closure_window(tomorrow, "24:00", None, now)
+    assert from_end_of_day.value.field == "to"
+    assert from_end_of_day.value.persian == "پایان باید بعد از آغاز باشد."
+
+    with pytest.raises(ClosureWindowError) as far:
+        closure_window(today + dt.timedelta(days=367), None, None, now)
+    assert far.value.field == "date"
+    assert "more than a year ahead" in str(far.value)
+    assert closure_window(today + dt.timedelta(days=366), None, None, now)
+
+    with pytest.raises(ClosureWindowError, match="expected HH:MM") as bad:
+        closure_window(today, "25:00", None, now)
+    assert bad.value.field == "from"
+    with pytest.raises(ClosureWindowError, match="already over"):
+        closure_window(today, "08:00", "09:00", now)
+    with pytest.raises(ClosureWindowError, match="already over"):
+        closure_window(today - dt.timedelta(days=1), None, None, now)
