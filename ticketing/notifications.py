@@ -26,7 +26,7 @@ from typing import Protocol
 
 import redis
 from rq import Queue, Retry, get_current_job
-from sqlalchemy import select
+from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
 from callcenter.config import Settings, get_settings
@@ -174,6 +174,36 @@ def record_notification(
 
 
 # Queueing ---------------------------------------------------------------------
+
+# session.info keys: notifications to queue when the transaction commits.
+_TO_QUEUE = "notifications_to_queue"
+_HOOKED = "notifications_hooked"
+
+
+def enqueue_after_commit(
+    session: Session,
+    notification_id: int | None,
+    settings: Settings | None = None,
+    uniqueid: str | None = None,
+) -> None:
+    """enqueue_notification once the session's transaction commits (the
+    worker must find the row); forgotten if it rolls back."""
+    if notification_id is None:
+        return
+    if not session.info.get(_HOOKED):
+        event.listen(session, "after_commit", _enqueue_committed)
+        event.listen(session, "after_rollback", _forget_rolled_back)
+        session.info[_HOOKED] = True
+    session.info.setdefault(_TO_QUEUE, []).append((notification_id, settings, uniqueid))
+
+
+def _enqueue_committed(session: Session) -> None:
+    for notification_id, settings, uniqueid in session.info.pop(_TO_QUEUE, []):
+        enqueue_notification(notification_id, settings, uniqueid)
+
+
+def _forget_rolled_back(session: Session) -> None:
+    session.info.pop(_TO_QUEUE, None)
 
 
 def enqueue_notification(

@@ -15,6 +15,7 @@ from sqlalchemy import select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from callcenter.config import Settings
 from callcenter.jalali import utc_now
 from callcenter.logs import call_logger
 from callcenter.persian import (
@@ -27,6 +28,7 @@ from callcenter.persian import (
 )
 from ticketing.models import (
     Call,
+    NotificationKind,
     RecordingState,
     Service,
     Ticket,
@@ -34,6 +36,7 @@ from ticketing.models import (
     TicketKind,
     User,
 )
+from ticketing.notifications import enqueue_after_commit, record_notification
 from ticketing.tracking import (
     is_valid_tracking_code,
     new_tracking_code,
@@ -281,8 +284,13 @@ def change_status(
     *,
     user: User | None = None,
     note: str = "",
+    settings: Settings | None = None,
 ) -> TicketHistory:
-    """Move the ticket to target; IllegalTransition if the workflow forbids."""
+    """Move the ticket to target; IllegalTransition if the workflow forbids.
+
+    The caller's SMS about it is recorded in this transaction and queued
+    once it commits, whoever changes the status (console, CLI, a job).
+    """
     _lock(session, ticket)
     current = ticket.status
     goal = check_transition(current, target)
@@ -300,12 +308,21 @@ def change_status(
     ticket.status_changed_at = now
     session.flush()
 
-    ticket_logger(session, ticket).info(
+    log = ticket_logger(session, ticket)
+    log.info(
         "ticket %s: %s -> %s by %s",
         ticket.tracking_code,
         current,
         goal.value,
         user.username if user is not None else "system",
+    )
+
+    notice = record_notification(
+        session, ticket, NotificationKind.STATUS_CHANGED, settings
+    )
+    uniqueid = log.extra["uniqueid"]
+    enqueue_after_commit(
+        session, notice, settings, None if uniqueid == "-" else uniqueid
     )
     return entry
 

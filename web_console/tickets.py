@@ -27,8 +27,8 @@ from wtforms.validators import Length, Optional, ValidationError
 from callcenter.jalali import format_datetime
 from callcenter.persian import normalize_digits, normalize_text, to_persian_digits
 from ticketing import service as ticket_service
-from ticketing.models import NotificationKind, RecordingState, Role, Ticket, User
-from ticketing.notifications import enqueue_notification, record_notification
+from ticketing.jobs import spool_file
+from ticketing.models import RecordingState, Role, Ticket, User
 from ticketing.search import SearchError, search_tickets
 from ticketing.tracking import is_valid_tracking_code
 from ticketing.workflow import (
@@ -336,8 +336,8 @@ def feed():
     )
 
 
-def _load_ticket(ticket_id: int, *, for_update: bool = False) -> Ticket:
-    ticket = db_session().get(Ticket, ticket_id, with_for_update=for_update)
+def _load_ticket(ticket_id: int) -> Ticket:
+    ticket = db_session().get(Ticket, ticket_id)
     if ticket is None:
         abort(404)
     return ticket
@@ -365,7 +365,9 @@ def show(ticket_id: int):
 @role_required(Role.AGENT)
 def change_status(ticket_id: int):
     session = db_session()
-    ticket = _load_ticket(ticket_id, for_update=True)
+    # Not locked here: ticket_service.change_status locks the row and checks
+    # the workflow against the status it finds then.
+    ticket = _load_ticket(ticket_id)
     form = StatusForm()
     form.offer(ticket)
     if not form.validate():
@@ -381,10 +383,15 @@ def change_status(ticket_id: int):
         flash("یادداشت ثبت شد.", "success")
         return redirect(url_for("tickets.show", ticket_id=ticket.id))
 
-    before = ticket.status
     try:
+        # The SMS is recorded with the change and queued after the commit.
         ticket_service.change_status(
-            session, ticket, form.target.data, user=agent, note=note
+            session,
+            ticket,
+            form.target.data,
+            user=agent,
+            note=note,
+            settings=settings(),
         )
     except IllegalTransition as error:
         session.rollback()
@@ -395,17 +402,7 @@ def change_status(ticket_id: int):
         ]
         return _render_ticket(ticket, form, 409)
 
-    notice = record_notification(
-        session, ticket, NotificationKind.STATUS_CHANGED, settings()
-    )
     session.commit()
-    # Only after the commit: the worker must find the row.
-    enqueue_notification(
-        notice, settings(), ticket.call.uniqueid if ticket.call else None
-    )
-    logger.info(
-        "ticket %s: %s -> %s by %s", ticket.id, before, ticket.status, agent.username
-    )
     flash(f"وضعیت درخواست «{status_label(ticket.status)}» شد.", "success")
     return redirect(url_for("tickets.show", ticket_id=ticket.id))
 
@@ -428,7 +425,7 @@ def _recording_file(ticket: Ticket) -> Path | None:
         ticket.recording_spool_path
     ):
         root = config.spool_local_path
-        candidate = root / Path(ticket.recording_spool_path).name
+        candidate = spool_file(config, ticket)
     else:
         return None
 

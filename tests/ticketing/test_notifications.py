@@ -260,3 +260,32 @@ def test_a_gateway_that_refuses_its_settings_fails_with_the_reason(db, settings)
     assert notify(notice) == NotificationState.FAILED
 
     assert "CALLCENTER_SMS_API_KEY is not set" in load(db, notice).error
+
+
+def test_every_status_change_records_its_sms_and_queues_it_after_commit(
+    db, settings, redis_conn
+):
+    from ticketing.models import Ticket
+    from ticketing.service import change_status
+
+    queue = Queue(settings.rq_queue, connection=redis_conn)
+    ticket_id = new_notification(db, settings)[0]
+    with session_scope(db) as session:
+        ticket_id = session.get(Notification, ticket_id).ticket_id
+
+    # Not through the console: a CLI or a job changes the status the same way.
+    with session_scope(db) as session:
+        change_status(session, session.get(Ticket, ticket_id), TicketStatus.IN_PROGRESS)
+        assert queue.count == 0  # not before the commit
+    [job] = queue.jobs
+
+    with session_scope(db) as session:
+        rows = session.query(Notification).filter_by(ticket_id=ticket_id).all()
+        changed = [row for row in rows if row.kind == NotificationKind.STATUS_CHANGED]
+    assert [job.args] == [(changed[0].id,)]
+
+    # A change that is rolled back queues nothing.
+    with pytest.raises(RuntimeError), session_scope(db) as session:
+        change_status(session, session.get(Ticket, ticket_id), TicketStatus.RESOLVED)
+        raise RuntimeError("rolled back")
+    assert queue.count == 1
