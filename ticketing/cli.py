@@ -317,7 +317,7 @@ def closure_clear(closure_id: int) -> None:
 
     with _database() as session:
         try:
-            remove_closure(session, closure_id)
+            remove_closure(session, closure_id, _who())
         except LookupError as error:
             raise click.ClickException(str(error)) from None
     click.echo(f"closure {closure_id} removed")

@@ -497,12 +497,12 @@ def upcoming_closures(session: Session, at: dt.datetime | None = None) -> list[C
     return list(session.scalars(query))
 
 
-def remove_closure(session: Session, closure_id: int) -> Closure:
+def remove_closure(session: Session, closure_id: int, removed_by: str = "") -> Closure:
     """Delete a closure (the center opens again at once); LookupError if none."""
     closure = session.get(Closure, closure_id)
     if closure is None:
         raise LookupError(f"no closure with id {closure_id}")
     session.delete(closure)
     session.flush()
-    logger.info("closure %d removed", closure_id)
+    logger.info("closure %d removed by %s", closure_id, removed_by or "-")
     return closure

@@ -110,6 +110,8 @@ def authenticate(session: Session, username: str, password: str) -> User | None:
     secret = normalize_digits(password or "")
     if user is None or not user.active:
         check_password_hash(_DUMMY_HASH, secret)
+        # Not the typed name: it may be a password pasted into the wrong box.
+        logger.info("login refused: no active user of that name")
         return None
     if not check_password_hash(user.password_hash, secret):
         logger.info("user %s: wrong password", user.username)

@@ -219,14 +219,15 @@ def login():
 
     wait = throttle.blocked_for(address, username)
     if wait:
-        logger.warning("login: throttled for %r from %s", username, address)
+        # The typed name stays out of the log: it may be a pasted password.
+        logger.warning("login: throttled for a user name from %s", address)
         minutes = to_persian_digits(max(1, -(-wait // 60)))
         return _login_page(form, LOGIN_THROTTLED.format(minutes=minutes), 429)
 
     row = user_accounts.authenticate(db_session(), username, form.password.data)
     if row is None or not row.active:
+        # ticketing.users.authenticate logged why.
         throttle.failed(address, username)
-        logger.info("login: failed for %r", username)
         return _login_page(form, LOGIN_FAILED, 401)
 
     throttle.succeeded(address, username)

@@ -4,7 +4,6 @@ once (provinces order such closures at short notice), list and cancel."""
 from __future__ import annotations
 
 import datetime as dt
-import logging
 
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_login import current_user
@@ -18,8 +17,6 @@ from ticketing import hours
 from ticketing.models import Role
 from web_console.auth import role_required
 from web_console.database import db_session, settings
-
-logger = logging.getLogger(__name__)
 
 blueprint = Blueprint("closures", __name__)
 
@@ -94,7 +91,7 @@ def create():
         return _render(form, 400)
 
     session = db_session()
-    closure = hours.add_closure(
+    hours.add_closure(
         session,
         starts_at,
         ends_at,
@@ -102,13 +99,6 @@ def create():
         current_user.username,
     )
     session.commit()
-    logger.info(
-        "closure %s: %s to %s by %s",
-        closure.id,
-        starts_at.isoformat(),
-        ends_at.isoformat(),
-        current_user.username,
-    )
     flash(
         "تعطیلی ثبت شد: "
         f"{jalali.format_datetime(starts_at)} تا {jalali.format_datetime(ends_at)}",
@@ -122,10 +112,9 @@ def create():
 def cancel(closure_id: int):
     session = db_session()
     try:
-        hours.remove_closure(session, closure_id)
+        hours.remove_closure(session, closure_id, current_user.username)
     except LookupError:
         abort(404)
     session.commit()
-    logger.info("closure %s: cancelled by %s", closure_id, current_user.username)
     flash(f"تعطیلی شماره {to_persian_digits(closure_id)} لغو شد.", "success")
     return redirect(url_for("closures.index"))
