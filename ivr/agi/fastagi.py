@@ -18,10 +18,9 @@ import threading
 import time
 from collections.abc import Callable
 
-from callcenter.logs import call_logger
-from callcenter.persian import mask_phone
 from ivr.agi.channel import Channel
 from ivr.agi.errors import ChannelHungUp
+from ivr.agi.handler import serve_channel
 from ivr.agi.protocol import LineTransport, read_env
 
 logger = logging.getLogger(__name__)
@@ -138,22 +137,7 @@ class FastAgiServer:
             return
         transport.sock.settimeout(None)
 
-        channel = Channel(transport, env)
-        log = call_logger(logger, channel.uniqueid)
-        log.info(
-            "call started: flow %s, caller %s",
-            channel.script or "-",
-            mask_phone(channel.caller_id),
-        )
-        started = time.monotonic()
-        try:
-            self.handler(channel)
-        except ChannelHungUp as hangup:
-            log.info("call ended by hangup (%s)", hangup)
-        except Exception:
-            log.exception("flow %s failed", channel.script or "-")
-        else:
-            log.info("call ended after %.1f s", time.monotonic() - started)
+        serve_channel(Channel(transport, env), self.handler)
 
     # Serving -------------------------------------------------------------
 

@@ -1,10 +1,19 @@
-"""Finding the callable that serves AGI calls, named in the settings."""
+"""Finding the callable that serves AGI calls, named in the settings, and
+running it on a channel: the same for the FastAGI server and the script."""
 
 from __future__ import annotations
 
 import importlib
+import logging
+import time
+from collections.abc import Callable
 
-from ivr.agi.errors import AgiError
+from callcenter.logs import call_logger
+from callcenter.persian import mask_phone
+from ivr.agi.channel import Channel
+from ivr.agi.errors import AgiError, ChannelHungUp
+
+logger = logging.getLogger(__name__)
 
 
 def load_handler(spec: str):
@@ -28,3 +37,25 @@ def load_handler(spec: str):
     if not callable(handler):
         raise AgiError(f"agi_handler {spec}: {attribute} is not a callable")
     return handler
+
+
+def serve_channel(channel: Channel, handler: Callable[[Channel], None]) -> bool:
+    """Run handler on one AGI session, logging its start and end; False if
+    the handler failed (logged with its traceback)."""
+    log = call_logger(logger, channel.uniqueid)
+    log.info(
+        "call started: flow %s, caller %s",
+        channel.script or "-",
+        mask_phone(channel.caller_id),
+    )
+    started = time.monotonic()
+    try:
+        handler(channel)
+    except ChannelHungUp as hangup:
+        log.info("call ended by hangup (%s)", hangup)
+    except Exception:
+        log.exception("flow %s failed", channel.script or "-")
+        return False
+    else:
+        log.info("call ended after %.1f s", time.monotonic() - started)
+    return True

@@ -324,10 +324,9 @@ class LineTransport(AgiTransport):
     def _exchange(self, line: str) -> AgiReply:
         try:
             self._write(encode_command(line))
-        except (BrokenPipeError, ConnectionError, ValueError) as error:
-            # ValueError: the stream was already closed on our side.
-            raise ChannelHungUp(f"cannot send to Asterisk: {error}") from None
-        except OSError as error:
+        except (OSError, ValueError) as error:
+            # OSError covers a broken pipe and a reset connection; ValueError
+            # is a stream already closed on our side.
             raise ChannelHungUp(f"cannot send to Asterisk: {error}") from None
         return read_reply(self._readline)
 

@@ -23,10 +23,9 @@ from asterisk.agi import AGI
 
 from callcenter.config import get_settings
 from callcenter.logs import call_logger
-from callcenter.persian import mask_phone
 from ivr.agi.channel import Channel
-from ivr.agi.errors import AgiError, ChannelHungUp
-from ivr.agi.handler import load_handler
+from ivr.agi.errors import AgiError
+from ivr.agi.handler import load_handler, serve_channel
 from ivr.agi.protocol import LineTransport
 
 logger = logging.getLogger(__name__)
@@ -137,30 +136,16 @@ def run_script(flow_name=None, handler=None, stdin=None, stdout=None) -> int:
         return 0
 
     channel = Channel(Pyst2Transport(agi, reader), flow_environment(agi.env, flow_name))
-    log = call_logger(logger, channel.uniqueid)
-    log.info(
-        "call started: flow %s, caller %s",
-        channel.script or "-",
-        mask_phone(channel.caller_id),
-    )
-
     if handler is None:
         try:
             handler = load_handler(get_settings().agi_handler)
         except AgiError as error:
-            log.error("cannot serve the call: %s", error)
+            call_logger(logger, channel.uniqueid).error(
+                "cannot serve the call: %s", error
+            )
             return 1
 
-    try:
-        handler(channel)
-    except ChannelHungUp as hangup:
-        log.info("call ended by hangup (%s)", hangup)
-    except Exception:
-        log.exception("flow %s failed", channel.script or "-")
-        return 1
-    else:
-        log.info("call ended")
-    return 0
+    return 0 if serve_channel(channel, handler) else 1
 
 
 def main(argv: list[str] | None = None) -> int:
