@@ -1,7 +1,7 @@
 """The one place where the IVR waits for a caller's choice.
 
-Every menu asks through ask(): prompts are played with the valid keys as
-escape digits, then the IVR waits for one key. `*` plays the prompts again,
+Every menu asks through ask(): prompts are played with every key as an
+escape digit, then the IVR waits for one key. `*` plays the prompts again,
 `0` reaches the operator from anywhere, and a timeout or a wrong key earns a
 Persian prompt and another try. Speech recognition (roadmap 1) will listen
 here too, matching the node's phrases; nothing else needs to change.
@@ -17,6 +17,7 @@ from ivr.call import CallContext
 
 REPEAT_KEY = "*"
 OPERATOR_KEY = "0"
+ALL_KEYS = "0123456789*#"
 
 # A caller who keeps pressing `*` hears the prompt this often; after that a
 # `*` counts as a wrong key (ask) or the entry counts as empty (read_digits).
@@ -53,7 +54,10 @@ def ask(
     """
     timeout = timeout or call.settings.menu_timeout_seconds
     retries = retries or call.settings.menu_retries
-    escape = "".join(sorted(set(valid_keys) | {REPEAT_KEY, OPERATOR_KEY}))
+    # Every key stops the prompts, not only the valid ones: callers press
+    # while the menu plays, and a wrong key must be answered at once, not
+    # dropped and later called a timeout.
+    escape = ALL_KEYS
 
     tries = 0
     repeats = 0

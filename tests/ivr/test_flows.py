@@ -104,6 +104,21 @@ def test_timeouts_and_wrong_keys_then_operator_in_hours(ivr_server):
     assert kinds.count("invalid") == 1
 
 
+def test_a_wrong_key_during_the_menu_prompt_is_answered_at_once(ivr_server):
+    heard = ivr_server.dial("main", ["7", "wait"])
+
+    # Every key interrupts the menu, so 7 is heard as wrong right away,
+    # not dropped by Asterisk and later announced as "no key pressed".
+    menu = [
+        c
+        for c in heard.commands
+        if c.startswith("STREAM FILE") and c.split()[2].endswith("main/menu")
+    ]
+    assert all('"0123456789*#"' in command for command in menu), menu
+    # The simulator hands 7 to the first prompt that listens: the greeting.
+    assert heard.prompts[:2] == ["main/greeting", "menu/invalid"]
+
+
 def test_last_retry_out_of_hours_offers_a_request_instead_of_a_drop(ivr_server):
     ivr_server.at(AFTER_HOURS)
     wav = make_wav(ivr_server.tmp_path / "say.wav", 2.5)
