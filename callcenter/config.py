@@ -84,6 +84,10 @@ class Settings:
     recordings_dir: str = ""
     max_recording_seconds: int = 120
     min_recording_seconds: float = 1.0
+    # Of those, how much must be voice (not silence or line noise) for the
+    # message to become a ticket; checked when this process can read the
+    # spool folder, otherwise the length alone decides.
+    min_voice_seconds: float = 0.5
     recording_silence_seconds: int = 6
 
     # Business hours, HH:MM in Tehran time (the product's only time zone).

@@ -170,6 +170,9 @@ def step_summary(step) -> Markup | None:
         return Markup("کلید نادرست {} در «{}»").format(technical(value), menu)
     if kind == "record":
         # The spool path is where Asterisk put the file: nothing for a person.
+        if value.startswith("voice "):
+            voice = _seconds(value.removeprefix("voice "))
+            return Markup("صدای گوینده در پیام: {}").format(voice or "")
         length = _seconds(value)
         if length:
             return Markup("پیام ضبط شد ({})").format(length)

@@ -1,8 +1,9 @@
 """Leave a request: the caller records a message after a beep, ended by `#`,
 silence or the maximum length. A recording of at least
-settings.min_recording_seconds becomes a ticket, even when the caller hung
-up during or after it; its tracking code is read back twice. A shorter one
-earns a Persian prompt and another try.
+settings.min_recording_seconds, with settings.min_voice_seconds of voice
+in it, becomes a ticket, even when the caller hung up during or after it;
+its tracking code is read back twice. A shorter or silent one earns a
+Persian prompt and another try.
 
 A caller without caller id (withheld number) is asked, once the request is
 kept, for a number to reach them: the ticket stores it as its caller
@@ -17,6 +18,7 @@ from pathlib import Path
 from callcenter.persian import InvalidPhoneNumber, normalize_phone
 from ivr.agi.channel import Recording
 from ivr.agi.errors import ChannelHungUp
+from ivr.audio import speech_seconds
 from ivr.call import CallContext
 from ivr.choice import read_digits
 from ivr.navigator import perform
@@ -39,7 +41,7 @@ def run(call: CallContext) -> str | None:
         call.play("request/intro")
         recording = record(call)
 
-        if recording.seconds >= settings.min_recording_seconds:
+        if worth_keeping(call, recording):
             ticket_id, code = create_ticket(call, recording)
             if recording.hung_up:
                 raise ChannelHungUp("hangup during recording; ticket kept")
@@ -84,10 +86,31 @@ def record(call: CallContext) -> Recording:
     return recording
 
 
+def spooled_file(call: CallContext, recording: Recording) -> Path:
+    """The recording as this process sees the spool folder."""
+    return call.settings.spool_local_path / f"{Path(recording.path).name}.wav"
+
+
+def worth_keeping(call: CallContext, recording: Recording) -> bool:
+    """Long enough, and with a voice in it: an open line or a caller who
+    says nothing after the beep is not a request."""
+    settings = call.settings
+    if recording.seconds < settings.min_recording_seconds:
+        return False
+
+    voice = speech_seconds(spooled_file(call, recording))
+    if voice is None:
+        # The spool is not visible from here (Asterisk on another host
+        # without a shared folder): the length alone decides.
+        return True
+    call.step("record", f"voice {voice:.2f}s")
+    return voice >= settings.min_voice_seconds
+
+
 def discard(call: CallContext, recording: Recording) -> None:
     """Delete a take that is not kept: personal audio with no ticket must
     not stay in the spool. Best effort: a file left behind is logged."""
-    spooled = call.settings.spool_local_path / f"{Path(recording.path).name}.wav"
+    spooled = spooled_file(call, recording)
     try:
         spooled.unlink(missing_ok=True)
     except OSError as error:

@@ -67,14 +67,18 @@ class Dialled:
         return self.call.path
 
 
-def make_wav(path, seconds: float) -> str:
-    """A telephone-format WAV of a tone: what a caller 'says'."""
+def make_wav(path, seconds: float, *, silent: bool = False) -> str:
+    """A telephone-format WAV of a loud square tone (what a caller 'says'),
+    or of silence (an open line)."""
     frames = int(8000 * seconds)
+    # +4000 and -4000 as 16-bit little-endian samples: well above the level
+    # ivr.audio counts as voice.
+    period = b"\x00\x00\x00\x00" if silent else b"\xa0\x0f\x60\xf0"
     with wave.open(str(path), "wb") as audio:
         audio.setnchannels(1)
         audio.setsampwidth(2)
         audio.setframerate(8000)
-        audio.writeframes(b"\x10\x00\xf0\xff" * (frames // 2))
+        audio.writeframes(period * (frames // 2))
     return str(path)
 
 

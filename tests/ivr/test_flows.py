@@ -528,6 +528,21 @@ def test_a_too_short_recording_is_tried_again(ivr_server):
     assert ticket.recording_spool_path.endswith("-2.wav")
 
 
+def test_a_silent_recording_is_not_a_request(ivr_server):
+    # Long enough, but nothing said: an open line or a pocket dial.
+    silence = make_wav(ivr_server.tmp_path / "silence.wav", 3, silent=True)
+    good = make_wav(ivr_server.tmp_path / "good.wav", 2)
+
+    heard = ivr_server.dial(
+        "leave_request", [f"record:{silence}", "#", f"record:{good}", "#"]
+    )
+
+    assert heard.prompts[:3] == ["request/intro", "request/too_short", "request/intro"]
+    [ticket] = heard.tickets
+    assert ticket.recording_spool_path.endswith("-2.wav")
+    assert ("record", "leave_request", "voice 0.00s") in heard.steps
+
+
 def test_field_case_1_hangup_during_recording_keeps_the_request(ivr_server):
     # 25280 samples at 8 kHz were recorded when the caller hung up.
     wav = make_wav(ivr_server.tmp_path / "say.wav", 25280 / 8000)
