@@ -72,6 +72,9 @@ class CallOutcome(StrEnum):
     REQUEST_LEFT = "request_left"
     CALLBACK_REQUESTED = "callback_requested"
     ABANDONED = "abandoned"
+    # The IVR ended the call without serving it: codes or recordings
+    # failed on every try.
+    UNSERVED = "unserved"
     HUNG_UP_IN_MENU = "hung_up_in_menu"
     FAILED = "failed"
 

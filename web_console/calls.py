@@ -10,7 +10,7 @@ from sqlalchemy.orm import selectinload
 from wtforms import SelectChoice, SelectField
 
 from callcenter.persian import normalize_digits
-from ticketing.models import Call, CallOutcome, Role, Ticket
+from ticketing.models import Call, CallOutcome, Role, Service, Ticket
 from web_console.auth import role_required
 from web_console.database import db_session
 from web_console.filters import OUTCOME_LABELS
@@ -44,6 +44,12 @@ def _page_number() -> int | None:
     if not raw.isascii() or not raw.isdigit() or not 1 <= int(raw) <= MAX_PAGE:
         return None
     return int(raw)
+
+
+def _service_names() -> dict[str, str]:
+    """Service codes to names, for outcomes such as service_info:<code>."""
+    rows = db_session().execute(select(Service.code, Service.name))
+    return {code: name for code, name in rows}
 
 
 def menu_path(call: Call) -> list[str]:
@@ -94,6 +100,7 @@ def index():
         form=form,
         calls=found,
         tickets_by_call=tickets_by_call,
+        service_names=_service_names(),
         menu_path=menu_path,
         page=page,
         has_next=has_next,

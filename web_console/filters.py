@@ -20,6 +20,7 @@ OUTCOME_LABELS = {
     CallOutcome.REQUEST_LEFT: "درخواست ثبت شد",
     CallOutcome.CALLBACK_REQUESTED: "درخواست تماس",
     CallOutcome.ABANDONED: "رها شده",
+    CallOutcome.UNSERVED: "بی‌نتیجه",
     CallOutcome.HUNG_UP_IN_MENU: "قطع در منو",
     CallOutcome.FAILED: "خطا",
 }
@@ -196,13 +197,29 @@ def step_summary(step) -> Markup | None:
     return Markup("{} {}").format(label, technical(value) if value else "")
 
 
-def outcome_detail(detail: str | None) -> Markup | str:
-    """What the IVR noted with the outcome: a menu by its Persian name, a
-    tracking code or other technical value left-to-right in Persian digits."""
+# Why the IVR ended a call as it did (the part after "<flow>:" in a call's
+# outcome detail).
+DETAIL_LABELS = {
+    "attempts_used_up": "تلاش‌ها به پایان رسید",
+    "nothing_recorded": "پیامی ضبط نشد",
+}
+
+
+def outcome_detail(
+    detail: str | None, services: dict[str, str] | None = None
+) -> Markup | str:
+    """What the IVR noted with the outcome, in Persian: a menu by its name,
+    "<flow>:<reason or service code>" as both names, and a tracking code or
+    other technical value left-to-right in Persian digits."""
     if not detail:
         return ""
     if detail in MENU_LABELS:
         return MENU_LABELS[detail]
+
+    flow, _, what = detail.partition(":")
+    if flow in MENU_LABELS and what:
+        named = DETAIL_LABELS.get(what) or (services or {}).get(what)
+        return Markup("{}: {}").format(MENU_LABELS[flow], named or technical(what))
     return technical(detail)
 
 

@@ -59,7 +59,7 @@ def run(call: CallContext) -> str | None:
             call.play("request/too_short")
 
     # Said before the move: what happens next, and why when closed.
-    call.finish(CallOutcome.ABANDONED, "leave_request: nothing recorded")
+    call.finish(CallOutcome.UNSERVED, "leave_request:nothing_recorded")
     if call.center_status().is_open:
         call.play_all(["request/failed", "menu/next_operator"])
         return perform(call, "operator")

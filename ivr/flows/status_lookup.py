@@ -68,7 +68,7 @@ def run(call: CallContext) -> str | None:
         return perform(call, "operator")
     if call.outcome is not CallOutcome.SELF_SERVED:
         # No status was read out in this call: the caller was not served.
-        call.finish(CallOutcome.ABANDONED, "status_lookup: attempts used up")
+        call.finish(CallOutcome.UNSERVED, "status_lookup:attempts_used_up")
     call.goodbye()
     return None
 

@@ -432,8 +432,8 @@ def test_attempts_used_up_out_of_hours_is_not_self_service(ivr_server):
     heard = ivr_server.dial("status_lookup", [wrong] * 3)
 
     assert "status/too_many_attempts" in heard.prompts
-    assert heard.call.outcome == CallOutcome.ABANDONED
-    assert heard.call.outcome_detail == "status_lookup: attempts used up"
+    assert heard.call.outcome == CallOutcome.UNSERVED
+    assert heard.call.outcome_detail == "status_lookup:attempts_used_up"
 
 
 def test_three_attempts_are_counted_per_call_not_per_visit(ivr_server):

@@ -7,6 +7,7 @@ import datetime as dt
 from tests.web.conftest import login, make_ticket
 from ticketing import calls
 from ticketing.db import session_scope
+from ticketing.models import Service
 
 
 def _call(url: str, uniqueid: str, caller: str, steps, outcome=None, detail=""):
@@ -65,6 +66,25 @@ def test_hung_up_in_menu_names_the_menu_and_open_call_shows_running(client, user
     assert "قطع در منو" in html
     assert "(منوی اصلی)" in html
     assert "در جریان" in html
+
+
+def test_outcome_details_read_in_persian(client, users, db):
+    with session_scope(db) as session:
+        session.add(Service(code="tax", menu_key="4", name="مالیات"))
+    _call(
+        db, "1733300000.5", "09120000003", STEPS[:1], "self_served", "service_info:tax"
+    )
+    _call(
+        db, "1733300000.6", "09120000004", STEPS[:1],
+        "unserved", "status_lookup:attempts_used_up",
+    )  # fmt: skip
+    login(client, "super1")
+
+    html = client.get("/calls").get_data(as_text=True)
+
+    assert "مالیات" in html and "service_info" not in html
+    assert "بی‌نتیجه" in html
+    assert "تلاش‌ها به پایان رسید" in html and "attempts_used_up" not in html
 
 
 def test_outcome_filter(client, users, db):
