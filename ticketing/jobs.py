@@ -202,35 +202,43 @@ def _ticket_log(session: Session, ticket: Ticket):
 # Queueing -------------------------------------------------------------------
 
 
-def enqueue_recording(
-    ticket_id: int, settings: Settings | None = None, uniqueid: str | None = None
+def enqueue(
+    settings: Settings, func, *args, retries: int, subject: str, log
 ) -> str | None:
-    """Queue process_recording; the job id, or None if Redis is unreachable
-    (the ticket then stays pending for `worker --requeue-pending`).
-
-    uniqueid is the call's, for the log lines."""
-    settings = settings or get_settings()
-    log = call_logger(logger, uniqueid or "-")
+    """Queue func(*args) on settings.rq_queue; the job id, or None when
+    Redis cannot be reached: the row the job is for stays pending, and
+    `worker --requeue-pending` queues it later. subject names the job in
+    rq and in the log."""
     connection = _redis(settings)
     try:
         job = Queue(settings.rq_queue, connection=connection).enqueue(
-            process_recording,
-            ticket_id,
-            retry=Retry(max=2),
-            description=f"recording of ticket {ticket_id}",
+            func, *args, retry=Retry(max=retries), description=subject
         )
     except redis.RedisError as error:
         log.warning(
-            "ticket %s: recording not queued, Redis unavailable (%s); left pending",
-            ticket_id,
-            error,
+            "%s not queued, Redis unavailable (%s); left pending", subject, error
         )
         return None
     finally:
         connection.close()
 
-    log.info("ticket %s: recording job %s queued", ticket_id, job.id)
+    log.info("%s: job %s queued", subject, job.id)
     return job.id
+
+
+def enqueue_recording(
+    ticket_id: int, settings: Settings | None = None, uniqueid: str | None = None
+) -> str | None:
+    """Queue process_recording (see enqueue); uniqueid is the call's, for
+    the log lines."""
+    return enqueue(
+        settings or get_settings(),
+        process_recording,
+        ticket_id,
+        retries=2,
+        subject=f"recording of ticket {ticket_id}",
+        log=call_logger(logger, uniqueid or "-"),
+    )
 
 
 def requeue_pending(session: Session, settings: Settings | None = None) -> int:

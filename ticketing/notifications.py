@@ -24,8 +24,7 @@ import logging
 import re
 from typing import Protocol
 
-import redis
-from rq import Queue, Retry, get_current_job
+from rq import get_current_job
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
@@ -34,6 +33,7 @@ from callcenter.jalali import utc_now
 from callcenter.logs import call_logger
 from callcenter.persian import mask_phone, to_persian_digits
 from ticketing.db import session_scope
+from ticketing.jobs import enqueue
 from ticketing.models import (
     Call,
     Notification,
@@ -47,7 +47,6 @@ logger = logging.getLogger(__name__)
 
 # Sends after the first; rq puts a failed job straight back on the queue.
 SEND_RETRIES = 3
-REDIS_TIMEOUT_SECONDS = 3
 ERROR_MAX_CHARS = 500
 
 MOBILE_NUMBER = re.compile(r"09\d{9}")
@@ -215,32 +214,15 @@ def enqueue_notification(
     nothing to queue or Redis is unreachable (the row then stays pending)."""
     if notification_id is None:
         return None
-    settings = settings or get_settings()
-    log = call_logger(logger, uniqueid or "-")
-    connection = redis.Redis.from_url(
-        settings.redis_url,
-        socket_connect_timeout=REDIS_TIMEOUT_SECONDS,
-        socket_timeout=REDIS_TIMEOUT_SECONDS,
-    )
-    try:
-        job = Queue(settings.rq_queue, connection=connection).enqueue(
-            notify,
-            notification_id,
-            retry=Retry(max=SEND_RETRIES),
-            description=f"notification {notification_id}",
-        )
-    except redis.RedisError as error:
-        log.warning(
-            "notification %s not queued, Redis unavailable (%s); left pending",
-            notification_id,
-            error,
-        )
-        return None
-    finally:
-        connection.close()
 
-    log.info("notification %s: job %s queued", notification_id, job.id)
-    return job.id
+    return enqueue(
+        settings or get_settings(),
+        notify,
+        notification_id,
+        retries=SEND_RETRIES,
+        subject=f"notification {notification_id}",
+        log=call_logger(logger, uniqueid or "-"),
+    )
 
 
 def requeue_pending_notifications(
