@@ -18,11 +18,8 @@ import statistics
 import sys
 import tempfile
 import time
-import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-
-from sqlalchemy import create_engine, text
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -31,29 +28,13 @@ from callcenter.config import load_settings, use_settings  # noqa: E402
 from ivr.agi.fastagi import FastAgiServer  # noqa: E402
 from ivr.flows import dispatch  # noqa: E402
 from ivr.simulator import AsteriskSimulator, simulate_call  # noqa: E402
+from tests.conftest import create_schema, drop_schema  # noqa: E402
 from ticketing.catalogue import load_catalogue  # noqa: E402
 from ticketing.db import dispose_engines, session_scope  # noqa: E402
 from ticketing.migrate import upgrade  # noqa: E402
 
-PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 KEYS = ["1", "1", "wait"]
 SCRIPT = ROOT / "agi_scripts" / "ivr.py"
-
-
-def make_schema() -> tuple[str, str]:
-    schema = f"bench_{uuid.uuid4().hex[:10]}"
-    engine = create_engine(PG)
-    with engine.begin() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    engine.dispose()
-    return schema, f"{PG}?options=-csearch_path%3D{schema}"
-
-
-def drop_schema(schema: str) -> None:
-    engine = create_engine(PG)
-    with engine.begin() as connection:
-        connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-    engine.dispose()
 
 
 def fastagi_call(port: int, number: int) -> float:
@@ -99,7 +80,7 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=20)
     options = parser.parse_args()
 
-    schema, url = make_schema()
+    schema, url = create_schema("bench")
     scratch = tempfile.mkdtemp(prefix="bench-")
     environ = {
         "CALLCENTER_DATABASE_URL": url,

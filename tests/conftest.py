@@ -23,8 +23,10 @@ PG_SERVER = os.environ.get(
 REDIS_DB = int(os.environ.get("CALLCENTER_TEST_REDIS_DB", "9"))
 
 
-def _create_schema() -> tuple[str, str]:
-    schema = f"t_{uuid.uuid4().hex[:12]}"
+def create_schema(prefix: str = "t") -> tuple[str, str]:
+    """A new, empty schema; its name and a URL whose search_path is it.
+    (bench/ uses it too.)"""
+    schema = f"{prefix}_{uuid.uuid4().hex[:12]}"
     admin = create_engine(PG_SERVER)
     with admin.begin() as connection:
         connection.execute(text(f'CREATE SCHEMA "{schema}"'))
@@ -32,7 +34,7 @@ def _create_schema() -> tuple[str, str]:
     return schema, f"{PG_SERVER}?options=-csearch_path%3D{schema}"
 
 
-def _drop_schema(schema: str) -> None:
+def drop_schema(schema: str) -> None:
     admin = create_engine(PG_SERVER)
     with admin.begin() as connection:
         connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
@@ -44,13 +46,13 @@ def database_url(tmp_path_factory):
     """A migrated, empty schema on the machine's PostgreSQL for this session."""
     from ticketing.migrate import upgrade
 
-    schema, url = _create_schema()
+    schema, url = create_schema()
     upgrade(url)
     yield url
     from ticketing.db import dispose_engines
 
     dispose_engines()
-    _drop_schema(schema)
+    drop_schema(schema)
 
 
 @pytest.fixture
