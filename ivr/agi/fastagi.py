@@ -31,6 +31,10 @@ Handler = Callable[[Channel], object]
 # at a few KB); the rest of such a line is read as the next line.
 MAX_LINE_BYTES = 65536
 
+# How long a call cut off at shutdown may take to save its ticket and
+# call record before the server gives up on it.
+CLEANUP_SECONDS = 10.0
+
 
 class SocketTransport(LineTransport):
     """AGI over one FastAGI connection."""
@@ -169,7 +173,7 @@ class FastAgiServer:
         self._stopping.set()
         self._server.shutdown()
         if self._thread is not None:
-            self._thread.join(self.grace_seconds + 5)
+            self._thread.join(self.grace_seconds + CLEANUP_SECONDS + 5)
 
     def _install_signal_handlers(self) -> None:
         def stop(signum, _frame):
@@ -182,19 +186,34 @@ class FastAgiServer:
         signal.signal(signal.SIGINT, stop)
 
     def _finish_calls(self) -> None:
-        deadline = time.monotonic() + self.grace_seconds
-        while self.active_calls and time.monotonic() < deadline:
-            time.sleep(0.05)
+        self._wait_for_calls(self.grace_seconds)
 
         with self._calls_lock:
             left = list(self._calls)
-        if left:
-            # Closing the socket makes the flow's next command a hangup, so
-            # its cleanup (ticket, call record) still runs.
-            logger.warning("fastagi: closing %d call(s) still running", len(left))
+        if not left:
+            return
+
+        # Closing the socket makes the flow's next command a hangup, so
+        # its cleanup (ticket, call record) still runs.
+        logger.warning("fastagi: closing %d call(s) still running", len(left))
         for transport in left:
             with contextlib.suppress(OSError):
                 transport.sock.shutdown(socket.SHUT_RDWR)
+
+        # Call threads are daemons: the process must not exit while they
+        # are still writing what the caller left.
+        if not self._wait_for_calls(CLEANUP_SECONDS):
+            logger.error(
+                "fastagi: %d call(s) still cleaning up after %.0f s",
+                self.active_calls,
+                CLEANUP_SECONDS,
+            )
+
+    def _wait_for_calls(self, seconds: float) -> bool:
+        deadline = time.monotonic() + seconds
+        while self.active_calls and time.monotonic() < deadline:
+            time.sleep(0.05)
+        return not self.active_calls
 
 
 def _peer(sock: socket.socket) -> str:

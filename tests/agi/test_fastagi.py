@@ -236,6 +236,8 @@ def test_shutdown_ends_a_running_call_through_its_cleanup(spool, kept):
             started.set()
             channel.wait_for_digit(-1)
         finally:
+            # Saving a ticket takes a moment; shutdown must wait for it.
+            time.sleep(0.3)
             kept.append("cleaned up")
 
     server = FastAgiServer("127.0.0.1", 0, waits_forever, grace_seconds=0.2)
