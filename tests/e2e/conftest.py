@@ -89,10 +89,14 @@ def run_cli(args: list[str], env: dict[str, str], timeout: float = 300) -> str:
 @pytest.fixture(scope="package")
 def sandbox(tmp_path_factory):
     """The running sandbox Asterisk, its AGI_SERVER pointing at our port."""
+    # Ports of this run only, so a demo or another checkout's tests on
+    # their own root do not collide with these.
     agi_port = free_port()
     box = AsteriskSandbox(
         default_root(),
         agi_server=f"127.0.0.1:{agi_port}",
+        ami_port=free_port(),
+        sip_port=free_port(),
         extra_dialplan=CALLERS_DIALPLAN,
     )
     try:
