@@ -117,3 +117,14 @@ def mask_phone(phone: str | None) -> str:
     if not phone:
         return "-"
     return "*" * max(len(phone) - 4, 0) + phone[-4:]
+
+
+# Seven digits or more may be a phone number (or a national id).
+_LONG_NUMBER = re.compile(r"\d{7,}")
+
+
+def mask_numbers_in(text: str | None) -> str:
+    """Text from the phone system (a queue member such as
+    Local/09121234567@trunk) fit for INFO logs: every long number masked
+    like mask_phone."""
+    return _LONG_NUMBER.sub(lambda found: mask_phone(found.group()), text or "")

@@ -37,10 +37,12 @@ class ScriptedCall:
         first_steps: str = "",
         timeout: float = 15,
         name: str = "sandbox",
+        uniqueid: str = "",
     ) -> ScriptedCall:
         """Originate the call; return once both halves exist. The caller
-        half's uniqueid is <name>-<random>, the IVR's that plus ";2"."""
-        call = cls(ami, f"{name}-{uuid.uuid4().hex[:12]}")
+        half's uniqueid is uniqueid, by default <name>-<random>; the IVR's
+        is that plus ";2"."""
+        call = cls(ami, uniqueid or f"{name}-{uuid.uuid4().hex[:12]}")
         call._since = ami.mark()
         ami.originate_local(
             ivr_context,

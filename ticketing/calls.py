@@ -20,7 +20,12 @@ from sqlalchemy.orm import Session
 
 from callcenter.jalali import utc_now
 from callcenter.logs import call_logger
-from callcenter.persian import mask_phone, normalize_text, phone_or_none
+from callcenter.persian import (
+    mask_numbers_in,
+    mask_phone,
+    normalize_text,
+    phone_or_none,
+)
 from ticketing.models import Call, CallOutcome, CallStep
 
 logger = logging.getLogger(__name__)
@@ -205,7 +210,10 @@ def end_call(
         call.ended_at = utc_now()
     session.flush()
 
-    call_logger(logger, call.uniqueid).info(
-        "call ended: %s %s", outcome.value, call.outcome_detail
-    )
+    # An answering queue member is named by Asterisk's interface, which may
+    # hold a phone number (Local/09121234567@trunk); other details are ours.
+    shown = call.outcome_detail
+    if outcome is CallOutcome.ANSWERED:
+        shown = mask_numbers_in(shown)
+    call_logger(logger, call.uniqueid).info("call ended: %s %s", outcome.value, shown)
     return call

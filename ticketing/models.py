@@ -64,11 +64,16 @@ class Role(StrEnum):
 
 
 class CallOutcome(StrEnum):
-    """How a call left the IVR. hung_up_in_menu carries the menu in detail."""
+    """How a call left the IVR. hung_up_in_menu carries the menu in detail;
+    abandoned carries the queue given up in, or nothing when the caller hung
+    up before any flow ran."""
 
     IN_PROGRESS = "in_progress"
     SELF_SERVED = "self_served"
+    # Handed to a queue; call_ended turns it into answered (detail: the
+    # member) or abandoned (detail: the queue) once the call is over.
     QUEUED = "queued"
+    ANSWERED = "answered"
     REQUEST_LEFT = "request_left"
     CALLBACK_REQUESTED = "callback_requested"
     ABANDONED = "abandoned"

@@ -17,6 +17,7 @@ OUTCOME_LABELS = {
     CallOutcome.IN_PROGRESS: "در جریان",
     CallOutcome.SELF_SERVED: "پاسخ خودکار",
     CallOutcome.QUEUED: "به صف کارشناس رفت",
+    CallOutcome.ANSWERED: "کارشناس پاسخ داد",
     CallOutcome.REQUEST_LEFT: "درخواست ثبت شد",
     CallOutcome.CALLBACK_REQUESTED: "درخواست تماس",
     CallOutcome.ABANDONED: "رها شده",
@@ -186,6 +187,8 @@ def step_summary(step) -> Markup | None:
             return Markup("مرکز بسته بود ({})").format(
                 CLOSED_REASON_LABELS.get(rest, rest)
             )
+        if name in ("answered", "abandoned"):
+            return _queue_result(name, rest, menu)
         if value in ACTION_LABELS:
             return escape(ACTION_LABELS[value])
         return Markup("اقدام {}").format(technical(value))
@@ -195,6 +198,23 @@ def step_summary(step) -> Markup | None:
         return escape(HANGUP_LABELS.get(value, "قطع تماس"))
     label = STEP_KIND_LABELS.get(kind, kind)
     return Markup("{} {}").format(label, technical(value) if value else "")
+
+
+def _queue_result(name: str, seconds: str, queue: Markup) -> Markup:
+    """How a queue ended (ivr.flows.call_ended): answered after the hold
+    time Asterisk gave, or given up after the wait since the hand-off."""
+    waited = _seconds(seconds)
+    if name == "answered":
+        if waited:
+            return Markup("کارشناس در صف «{}» پس از {} انتظار پاسخ داد").format(
+                queue, waited
+            )
+        return Markup("کارشناس در صف «{}» پاسخ داد").format(queue)
+    if waited:
+        return Markup("تماس‌گیرنده پس از {} انتظار در صف «{}» قطع کرد").format(
+            waited, queue
+        )
+    return Markup("تماس‌گیرنده در صف «{}» پیش از پاسخ کارشناس قطع کرد").format(queue)
 
 
 # Why the IVR ended a call as it did (the part after "<flow>:" in a call's

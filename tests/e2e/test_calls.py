@@ -10,7 +10,10 @@ the database the IVR wrote to.
 
 from __future__ import annotations
 
+import re
 import subprocess
+import uuid
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -18,7 +21,7 @@ from sqlalchemy import select
 
 from callcenter.sandbox_caller import ScriptedCall
 from tests.e2e.conftest import wait_until
-from ticketing.calls import get_call, start_call
+from ticketing.calls import add_steps, end_call, get_call, start_call
 from ticketing.db import session_scope
 from ticketing.models import CallOutcome, RecordingState, Ticket
 from ticketing.service import change_status, create_voice_request
@@ -176,3 +179,107 @@ def test_queue_without_agents_hands_caller_to_queue_exit(product, ami, e2e_setti
     menus = [node for kind, node, _value in record["steps"] if kind == "menu"]
     assert menus[0] == "queue_exit", record["steps"]
     assert "leave_request" in menus
+
+
+# Queue results ----------------------------------------------------------------
+#
+# The IVR hands a caller to consultation only in business hours, and the
+# agi serve process runs on the real clock (closed on a Friday or at night).
+# These calls therefore enter the queue through [e2e-queue-entry], and the
+# call record starts as CallContext.hand_off leaves it: "queued", with its
+# transfer step (tests/ivr covers hand_off itself). What is tested here is
+# Asterisk's part: Queue() with setinterfacevar / setqueueentryvar, and the
+# hangup handler passing MEMBERINTERFACE and QEHOLDTIME to call_ended.
+
+ANSWERING_MEMBER = "Local/agent@e2e-agents"
+RINGING_MEMBER = "Local/ringing@e2e-agents"
+QUEUE = "consultation"
+
+
+@contextmanager
+def queue_member(ami, sandbox, interface: str):
+    """interface in the consultation queue, available, for one test."""
+    ami.action("QueueAdd", Queue=QUEUE, Interface=interface, Penalty="0")
+    try:
+        # The CLI colours its output; compare the bare text.
+        shown = re.sub(r"\x1b\[[0-9;]*m", "", sandbox.cli(f"queue show {QUEUE}"))
+        member = [line for line in shown.splitlines() if interface in line]
+        assert member and "(Not in use)" in member[0], shown
+        yield
+    finally:
+        # The queue must be empty again for the other tests (JOINEMPTY).
+        ami.action("QueueRemove", Queue=QUEUE, Interface=interface)
+
+
+def seed_queued_call(settings, ivr_uniqueid: str) -> None:
+    with session_scope(settings.database_url) as session:
+        call = start_call(session, ivr_uniqueid, "Local/s@e2e-queue-entry", FILER)
+        add_steps(session, call.id, [(None, "transfer", QUEUE, QUEUE)])
+        end_call(session, call.id, CallOutcome.QUEUED, QUEUE)
+
+
+def call_ended_record(settings, uniqueid: str) -> dict:
+    """The call record once the hangup handler's call_ended has run (the
+    seeded record is already closed, so its ended_at says nothing)."""
+
+    def read():
+        with session_scope(settings.database_url) as session:
+            call = get_call(session, uniqueid)
+            steps = [(step.kind, step.node, step.value) for step in call.steps]
+            if ("hangup", "", "call_ended") not in steps:
+                return None
+            return {"outcome": call.outcome, "detail": call.outcome_detail,
+                    "steps": steps}  # fmt: skip
+
+    return wait_until(read, timeout=30, what=f"call_ended for {uniqueid}")
+
+
+def test_queue_member_answers_and_the_call_ends_answered(
+    product, ami, sandbox, e2e_settings
+):
+    uniqueid = f"e2e-{uuid.uuid4().hex[:12]}"
+    seed_queued_call(e2e_settings, f"{uniqueid};2")
+
+    with queue_member(ami, sandbox, ANSWERING_MEMBER):
+        call = ScriptedCall.place(
+            ami, FILER, ivr_context="e2e-queue-entry", uniqueid=uniqueid
+        )
+        # The member answers at once, talks two seconds and hangs up.
+        call.wait_ended(timeout=60)
+        record = call_ended_record(e2e_settings, call.ivr_uniqueid)
+
+    assert record["outcome"] == CallOutcome.ANSWERED
+    assert record["detail"] == ANSWERING_MEMBER
+    answered = [s for s in record["steps"] if s[:2] == ("action", QUEUE)]
+    assert len(answered) == 1, record["steps"]
+    assert re.fullmatch(r"answered:\d+", answered[0][2]), answered
+
+
+def test_caller_who_hangs_up_in_the_queue_ends_abandoned(
+    product, ami, sandbox, e2e_settings
+):
+    uniqueid = f"e2e-{uuid.uuid4().hex[:12]}"
+    seed_queued_call(e2e_settings, f"{uniqueid};2")
+
+    with queue_member(ami, sandbox, RINGING_MEMBER):
+        since = ami.mark()
+        call = ScriptedCall.place(
+            ami, FILER, ivr_context="e2e-queue-entry", uniqueid=uniqueid
+        )
+        # In the queue, the member ringing and never answering: give up.
+        ami.wait_for_event(
+            lambda e: (
+                e.name == "AgentCalled" and e.keys.get("Uniqueid") == call.ivr_uniqueid
+            ),
+            timeout=30,
+            since=since,
+        )
+        call.hang_up()
+        call.wait_ended(timeout=60)
+        record = call_ended_record(e2e_settings, call.ivr_uniqueid)
+
+    assert record["outcome"] == CallOutcome.ABANDONED
+    assert record["detail"] == QUEUE
+    gave_up = [s for s in record["steps"] if s[:2] == ("action", QUEUE)]
+    assert len(gave_up) == 1, record["steps"]
+    assert re.fullmatch(r"abandoned:\d+", gave_up[0][2]), gave_up

@@ -616,19 +616,120 @@ def test_an_error_in_a_flow_apologises_and_tries_the_operator(
     assert any("failed" in record.getMessage() for record in caplog.records)
 
 
-def test_call_ended_closes_a_queued_call_at_the_hangup(ivr_server):
-    ivr_server.dial("main", ["2"], uniqueid="1733300777.1")
+def queued_then_ended(ivr_server, uniqueid: str, args: tuple[str, ...]):
+    """A call the main menu handed to consultation, then its hangup handler
+    with the arguments [ivr-hangup] passes."""
+    queued = ivr_server.dial("main", ["2"], uniqueid=uniqueid)
+    assert queued.call.outcome == CallOutcome.QUEUED
+    return ivr_server.dial("call_ended", [], uniqueid=uniqueid, args=args)
 
-    ended = ivr_server.dial("call_ended", [], uniqueid="1733300777.1")
+
+def test_call_ended_a_queued_call_a_member_answered(ivr_server):
+    # Persian digits as a misconfigured dialplan might pass them.
+    ended = queued_then_ended(ivr_server, "1733300777.1", ("PJSIP/101", "۴۲"))
 
     assert ended.commands == []
-    assert ended.call.outcome == CallOutcome.QUEUED
+    assert ended.call.outcome == CallOutcome.ANSWERED
+    assert ended.call.outcome_detail == "PJSIP/101"
     assert ended.call.ended_at is not None
-    assert ended.steps[-1][0] == "hangup"
+    assert ended.steps[-2:] == [
+        ("action", "consultation", "answered:42"),
+        ("hangup", "", "call_ended"),
+    ]
 
 
-def test_call_ended_for_a_call_that_never_reached_a_flow(ivr_server):
-    ended = ivr_server.dial("call_ended", [])
+def test_call_ended_a_queued_call_nobody_answered(ivr_server):
+    ended = queued_then_ended(ivr_server, "1733300777.2", ("", ""))
+
+    assert ended.commands == []
+    assert ended.call.outcome == CallOutcome.ABANDONED
+    assert ended.call.outcome_detail == "consultation"
+    kind, node, value = ended.steps[-2]
+    assert (kind, node) == ("action", "consultation")
+    name, _, waited = value.partition(":")
+    assert name == "abandoned" and waited.isdigit(), value
+    assert ended.steps[-1] == ("hangup", "", "call_ended")
+
+
+@pytest.mark.parametrize(
+    ("args", "outcome", "step"),
+    [
+        (("   ",), CallOutcome.ABANDONED, "abandoned"),
+        (("PJSIP/102",), CallOutcome.ANSWERED, "answered"),
+        (("PJSIP/102", ""), CallOutcome.ANSWERED, "answered"),
+        (("PJSIP/102", "soon"), CallOutcome.ANSWERED, "answered"),
+        (("PJSIP/102", "-3"), CallOutcome.ANSWERED, "answered"),
+    ],
+    ids=["blank-member", "no-hold-time", "empty-hold-time", "word", "negative"],
+)
+def test_call_ended_takes_what_arguments_it_gets(
+    ivr_server, request, args, outcome, step
+):
+    uniqueid = f"1733300778.{request.node.callspec.id}"
+    ended = queued_then_ended(ivr_server, uniqueid, args)
+
+    assert ended.call.outcome == outcome
+    kind, node, value = ended.steps[-2]
+    assert (kind, node) == ("action", "consultation")
+    assert value.split(":")[0] == step
+    if outcome == CallOutcome.ANSWERED:
+        # No hold time to trust: none recorded rather than a made-up one.
+        assert value == "answered"
+
+
+def test_call_ended_without_arguments_leaves_a_queued_call_queued(ivr_server, caplog):
+    with caplog.at_level(logging.WARNING):
+        ended = queued_then_ended(ivr_server, "1733300777.3", ())
+
+    assert ended.call.outcome == CallOutcome.QUEUED
+    assert ended.call.outcome_detail == "consultation"
+    assert ended.call.ended_at is not None
+    assert ended.steps[-1] == ("hangup", "", "call_ended")
+    assert any("no arguments" in r.getMessage() for r in caplog.records)
+
+
+def test_call_ended_logs_no_phone_number_of_the_member(ivr_server, caplog):
+    member = "Local/09121234567@outbound"
+
+    with caplog.at_level(logging.INFO):
+        ended = queued_then_ended(ivr_server, "1733300777.4", (member, "7"))
+
+    assert ended.call.outcome_detail == member
+    logged = "\n".join(record.getMessage() for record in caplog.records)
+    assert "*******4567" in logged
+    assert "09121234567" not in logged
+
+
+@pytest.mark.parametrize(
+    ("keys", "outcome", "detail"),
+    [
+        ([], CallOutcome.HUNG_UP_IN_MENU, "main"),
+        (["1", "1", "wait"], CallOutcome.SELF_SERVED, None),
+    ],
+    ids=["hung-up-in-menu", "self-served"],
+)
+def test_call_ended_keeps_outcomes_other_than_queued(
+    ivr_server, request, keys, outcome, detail
+):
+    uniqueid = f"1733300779.{request.node.callspec.id}"
+    first = ivr_server.dial("main", keys, uniqueid=uniqueid)
+    assert first.call.outcome == outcome
+    detail = first.call.outcome_detail if detail is None else detail
+
+    ended = ivr_server.dial(
+        "call_ended", [], uniqueid=uniqueid, args=("PJSIP/101", "12")
+    )
+
+    assert ended.call.outcome == outcome
+    assert ended.call.outcome_detail == detail
+    assert [kind for kind, _node, _value in ended.steps].count("action") == [
+        kind for kind, _node, _value in first.steps
+    ].count("action")
+
+
+@pytest.mark.parametrize("args", [(), ("", ""), ("PJSIP/101", "3")])
+def test_call_ended_for_a_call_that_never_reached_a_flow(ivr_server, args):
+    ended = ivr_server.dial("call_ended", [], args=args)
 
     assert ended.call.outcome == CallOutcome.ABANDONED
     assert ended.call.ended_at is not None

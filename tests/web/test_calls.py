@@ -150,3 +150,54 @@ def test_every_menu_node_and_flow_has_a_persian_label(settings):
     entered = set(menu.nodes) | (set(FLOWS) - {"queue_again"})
 
     assert entered - set(MENU_LABELS) == set()
+
+
+def test_queue_results_in_the_list_and_its_filter(client, users, db):
+    queued = [
+        ("menu", "consultation", ""),
+        ("transfer", "consultation", "consultation"),
+    ]
+    _call(
+        db,
+        "1733300002.1",
+        "09120000021",
+        [*queued, ("action", "consultation", "answered:42")],
+        "answered",
+        "PJSIP/101",
+    )
+    _call(
+        db,
+        "1733300002.2",
+        "09120000022",
+        [*queued, ("action", "consultation", "abandoned:95")],
+        "abandoned",
+        "consultation",
+    )
+    login(client, "super1")
+
+    everything = client.get("/calls").get_data(as_text=True)
+    answered = client.get("/calls?outcome=answered").get_data(as_text=True)
+
+    assert '<option value="answered">کارشناس پاسخ داد</option>' in everything
+    assert answered.count('class="call-row"') == 1
+    assert "۰۰۲۱" in answered and "۰۰۲۲" not in answered
+    assert "PJSIP/۱۰۱" in answered
+    assert "کارشناس در صف «مشاوره» پس از ۴۲ ثانیه انتظار پاسخ داد" in answered
+    assert "تماس‌گیرنده پس از ۹۵ ثانیه انتظار در صف «مشاوره» قطع کرد" in everything
+
+
+def test_queue_result_steps_without_a_time():
+    from types import SimpleNamespace
+
+    from web_console.filters import step_summary
+
+    def action(value):
+        step = SimpleNamespace(kind="action", node="operator", value=value)
+        return str(step_summary(step))
+
+    assert action("answered") == "کارشناس در صف «اپراتور» پاسخ داد"
+    assert (
+        action("abandoned") == "تماس‌گیرنده در صف «اپراتور» پیش از پاسخ کارشناس قطع کرد"
+    )
+    # Whatever the step holds is escaped.
+    assert "<b>" not in action("answered:<b>")
