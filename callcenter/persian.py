@@ -112,11 +112,17 @@ def phone_or_none(text: str | None) -> str | None:
         return None
 
 
+# The last four digits of the filing phone are what a status call from
+# another phone must type, so logs keep fewer than that.
+MASK_KEEPS_DIGITS = 2
+
+
 def mask_phone(phone: str | None) -> str:
-    """A phone number fit for INFO logs: only the last four digits."""
+    """A phone number fit for INFO logs: only its last two digits."""
     if not phone:
         return "-"
-    return "*" * max(len(phone) - 4, 0) + phone[-4:]
+    kept = MASK_KEEPS_DIGITS
+    return "*" * max(len(phone) - kept, 0) + phone[-kept:]
 
 
 # Seven digits or more may be a phone number (or a national id).

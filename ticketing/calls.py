@@ -202,6 +202,9 @@ def end_call(
     if call is None:
         raise LookupError(f"no call with id {call_id}")
 
+    # The hangup handler closes every call again, most often as its flow
+    # left it: that second close is not news at INFO.
+    already = call.ended_at is not None and call.outcome == outcome.value
     call.outcome = outcome
     call.outcome_detail = _clip(detail, 200)
     if ended_at is not None:
@@ -215,5 +218,8 @@ def end_call(
     shown = call.outcome_detail
     if outcome is CallOutcome.ANSWERED:
         shown = mask_numbers_in(shown)
-    call_logger(logger, call.uniqueid).info("call ended: %s %s", outcome.value, shown)
+    level = logging.DEBUG if already else logging.INFO
+    call_logger(logger, call.uniqueid).log(
+        level, "call ended: %s %s", outcome.value, shown
+    )
     return call

@@ -43,19 +43,18 @@ def serve_channel(channel: Channel, handler: Callable[[Channel], None]) -> bool:
     """Run handler on one AGI session, logging its start and end; False if
     the handler failed (logged with its traceback)."""
     log = call_logger(logger, channel.uniqueid)
-    log.info(
-        "call started: flow %s, caller %s",
-        channel.script or "-",
-        mask_phone(channel.caller_id),
-    )
+    # One call may run several AGI sessions (main, queue_exit, call_ended):
+    # these lines are the session's; the call record logs the call's end.
+    flow = channel.script or "-"
+    log.info("flow %s started, caller %s", flow, mask_phone(channel.caller_id))
     started = time.monotonic()
     try:
         handler(channel)
     except ChannelHungUp as hangup:
-        log.info("call ended by hangup (%s)", hangup)
+        log.info("flow %s ended by hangup (%s)", flow, hangup)
     except Exception:
-        log.exception("flow %s failed", channel.script or "-")
+        log.exception("flow %s failed", flow)
         return False
     else:
-        log.info("call ended after %.1f s", time.monotonic() - started)
+        log.info("flow %s done after %.1f s", flow, time.monotonic() - started)
     return True

@@ -51,7 +51,7 @@ def test_agi_serve_serves_calls_and_stops_on_sigterm(tmp_path, spool):
         log = server.stderr.read()
 
     assert status == 0
-    assert f"call {call.uniqueid}: call started" in log
+    assert f"call {call.uniqueid}: flow main started" in log
     assert "SIGTERM received, stopping" in log
     assert "Traceback" not in log
 

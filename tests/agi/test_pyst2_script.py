@@ -69,7 +69,7 @@ def test_a_whole_call(script_env, message_wav):
     assert kept["cleanup"] == "done"
     # pyst2's debug chatter does not reach stderr (Asterisk's log).
     assert "RESULT_LINE" not in call.stderr
-    assert "call started: flow leave_request" in call.stderr
+    assert "flow leave_request started" in call.stderr
 
 
 def test_field_case_1_hangup_during_recording(script_env, message_wav):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 
 import pytest
 
@@ -91,6 +92,21 @@ def test_end_call_keeps_the_first_end_unless_given(session):
 
     end_call(session, call.id, CallOutcome.REQUEST_LEFT, ended_at=hangup)
     assert call.ended_at == hangup
+
+
+def test_closing_a_call_again_as_it_was_is_not_logged_at_info(session, caplog):
+    call = start_call(session, "1700000000.8", "", None, "")
+    caplog.set_level(logging.INFO, logger="ticketing.calls")
+
+    end_call(session, call.id, CallOutcome.SELF_SERVED, "service_info")
+    end_call(session, call.id, CallOutcome.SELF_SERVED, "service_info")
+    end_call(session, call.id, CallOutcome.ANSWERED, "PJSIP/101")
+
+    ended = [r.getMessage() for r in caplog.records if "call ended" in r.message]
+    assert ended == [
+        "call 1700000000.8: call ended: self_served service_info",
+        "call 1700000000.8: call ended: answered PJSIP/101",
+    ]
 
 
 def test_end_call_refuses_in_progress_and_unknown(session):

@@ -214,7 +214,8 @@ def test_log_lines_carry_the_uniqueid_and_no_full_number(db, settings, caplog):
     assert lines
     assert all(line.startswith(f"call {UNIQUEID}: ") for line in lines)
     assert MOBILE not in caplog.text
-    assert "2233" in caplog.text
+    assert "2233" not in caplog.text
+    assert "*********33" in caplog.text
 
 
 # Redis down -------------------------------------------------------------------
