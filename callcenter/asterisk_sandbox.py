@@ -125,6 +125,11 @@ class AsteriskSandbox:
         return self.root / "run" / "asterisk" / "asterisk.pid"
 
     @property
+    def owner_file(self) -> Path:
+        """Who started the running Asterisk, when they said (start's owner)."""
+        return self.root / "run" / "asterisk" / "started-by"
+
+    @property
     def lock_file(self) -> Path:
         return self.root.parent / f"{self.root.name}.lock"
 
@@ -300,21 +305,30 @@ class AsteriskSandbox:
         return pid
 
     def start(
-        self, extra_dialplan: str | Path | None = None, boot_timeout: float = 60
+        self,
+        extra_dialplan: str | Path | None = None,
+        boot_timeout: float = 60,
+        *,
+        owner: str = "",
     ) -> int:
-        """Build if needed, install the configs, start Asterisk; its pid."""
+        """Build if needed, install the configs, start Asterisk; its pid.
+
+        owner says who started it and how they stop it (the demo: "make
+        stop"); a later start on this root that finds it running says so.
+        """
         self.acquire_lock()
         pid = self.running_pid()
         if pid is not None:
             raise SandboxError(
                 f"Asterisk already runs on {self.root} (pid {pid}); "
-                "stop it first (callcenter sandbox stop)"
+                f"{self._stop_hint(pid)}"
             )
 
         self.build()
         self.install_configs(extra_dialplan)
         self.prepare_dirs()
         self.pid_file.unlink(missing_ok=True)
+        self.owner_file.unlink(missing_ok=True)
         self._mount_proc()
 
         _run(
@@ -336,8 +350,21 @@ class AsteriskSandbox:
         pid = self.pid
         if pid is None:
             raise SandboxError(f"Asterisk started but left no pid in {self.pid_file}")
+        if owner:
+            self.owner_file.write_text(f"{pid}\n{owner}\n")
         logger.info("sandbox %s: Asterisk pid %s fully booted", self.root, pid)
         return pid
+
+    def _stop_hint(self, pid: int) -> str:
+        """How to stop the running Asterisk: its owner's note if it names
+        this pid (an older note may name an earlier Asterisk)."""
+        try:
+            noted_pid, _, owner = self.owner_file.read_text().partition("\n")
+        except OSError:
+            noted_pid, owner = "", ""
+        if noted_pid.strip() == str(pid) and owner.strip():
+            return f"it was started by {owner.strip()}"
+        return "stop it first (callcenter sandbox stop)"
 
     def wait_fully_booted(self, timeout: float = 60) -> None:
         deadline = time.monotonic() + timeout

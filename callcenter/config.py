@@ -60,6 +60,12 @@ class Settings:
     ami_username: str = "callcenter"
     ami_secret: str = ""
 
+    # The SIP port of the Asterisk that the product starts itself from the
+    # sandbox root (the demo, `callcenter sandbox start`); with ami_port it
+    # is written into that Asterisk's configuration. A real Asterisk keeps
+    # its own in pjsip.conf: the product never speaks SIP.
+    sip_port: int = 5060
+
     # Data files an admin edits: the menu tree, the service catalogue and
     # the Jalali holiday list. Relative paths are taken from the project root.
     menu_file: str = "ivr/menus/main.yaml"

@@ -47,6 +47,18 @@ DEMO_CALLER_ID = "09121234567"
 # The product's processes the demo starts, each with a pid file.
 SERVICES = ("agi", "worker", "web")
 
+# The sandbox's Asterisk has a pid file of its own in the root; the demo
+# keeps a copy beside the others, so that stop ends only the Asterisk that
+# the demo started (never the end-to-end tests' on the same root).
+ASTERISK_PID_FILE = "asterisk.pid"
+
+# Left beside the root's Asterisk, for a later start on the root to quote.
+OWNER_NOTE = "`callcenter demo start` (make demo); stop it with `make stop`"
+
+# How long start waits for the root's lock: held for minutes, it means the
+# end-to-end tests run on this root, and waiting for them helps nobody.
+LOCK_WAIT_SECONDS = 10
+
 
 def _run_dir(settings: Settings) -> Path:
     return settings.data_path / "demo"
@@ -133,19 +145,32 @@ def start_demo() -> None:
     _prepare_database(settings)
 
     box = AsteriskSandbox(
-        default_root(), agi_server=f"{settings.agi_host}:{settings.agi_port}"
+        default_root(),
+        agi_server=f"{settings.agi_host}:{settings.agi_port}",
+        ami_port=settings.ami_port,
+        sip_port=settings.sip_port,
     )
     if not box.is_built():
         _step(f"building the Asterisk root in {box.root} (about a minute)")
         box.build()
-    _step("starting Asterisk 22 in the sandbox")
+    _step(f"starting Asterisk 22 in the sandbox {box.root}")
+    run_dir.mkdir(parents=True, exist_ok=True)
     try:
-        box.start(CALLERS_DIALPLAN)
+        try:
+            box.acquire_lock(wait_seconds=LOCK_WAIT_SECONDS)
+        except SandboxError as error:
+            raise SandboxError(
+                f"{error}: the end-to-end tests may be running on this root; "
+                "wait for them, or set CALLCENTER_SANDBOX_ROOT to another root"
+            ) from None
+        box.start(CALLERS_DIALPLAN, owner=OWNER_NOTE)
     finally:
+        # The lock guards only the start; the pid files guard the rest.
+        if box.pid is not None:
+            (run_dir / ASTERISK_PID_FILE).write_text(str(box.pid))
         box.release_lock()
 
     env = {**os.environ, **box.settings_environ()}
-    run_dir.mkdir(parents=True, exist_ok=True)
     env_file = run_dir / "sandbox.env"
     env_file.write_text(
         "".join(f"{name}={value}\n" for name, value in box.settings_environ().items())
@@ -184,11 +209,30 @@ def stop_demo(quiet: bool = False) -> None:
         if stop_by_pid_file(run_dir / f"{name}.pid") and not quiet:
             _step(f"{name} stopped")
 
+    _stop_asterisk(run_dir / ASTERISK_PID_FILE, quiet)
+
+
+def _stop_asterisk(pid_file: Path, quiet: bool) -> None:
+    """Stop the root's Asterisk if it is the one the demo started."""
+    try:
+        started = int(pid_file.read_text().strip())
+    except (OSError, ValueError):
+        started = None
+
     box = AsteriskSandbox(default_root())
-    if box.running_pid() is not None:
-        box.stop()
+    running = box.running_pid()
+    if running is not None and running == started:
+        box.pid = started
+        box.stop(only_ours=True)
         if not quiet:
             _step("Asterisk stopped")
+    elif running is not None and not quiet:
+        # The tests', another data dir's demo, or one started by hand.
+        _step(
+            f"Asterisk pid {running} on {box.root} is not this demo's; left "
+            "running (callcenter sandbox stop ends it)"
+        )
+    pid_file.unlink(missing_ok=True)
 
 
 @click.group()

@@ -25,7 +25,12 @@ REQUEST_SPEECH = "سلام. گواهی‌نامه‌ی من گم شده است. 
 def _sandbox(root: str | None, agi_server: str | None = None) -> AsteriskSandbox:
     settings = get_settings()
     agi = agi_server or f"{settings.agi_host}:{settings.agi_port}"
-    return AsteriskSandbox(root or default_root(), agi_server=agi)
+    return AsteriskSandbox(
+        root or default_root(),
+        agi_server=agi,
+        ami_port=settings.ami_port,
+        sip_port=settings.sip_port,
+    )
 
 
 root_option = click.option(
