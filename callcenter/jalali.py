@@ -74,6 +74,57 @@ def parse_jalali_date(text: str) -> dt.date:
         raise InvalidJalaliDate(f"no such Jalali day: {text!r}") from None
 
 
+# A date an admin types in a file or form that lies more years than this
+# from now is a slip, most often a Gregorian date where the Jalali one
+# belongs: 2026/08/05 is a real day of the Jalali year 2026, six centuries on.
+PLAUSIBLE_YEARS = 5
+
+
+class ImplausibleJalaliDate(InvalidJalaliDate):
+    """A real Jalali day, but in a year far from this one. str() is English;
+    persian says the same for a form."""
+
+    def __init__(self, message: str, persian: str):
+        super().__init__(message)
+        self.persian = persian
+
+
+def check_plausible_year(day: dt.date, today: dt.date) -> None:
+    """ImplausibleJalaliDate unless the day (parsed as Jalali) falls within
+    PLAUSIBLE_YEARS Jalali years of today; names the Jalali day it would be
+    if the admin typed a Gregorian date."""
+    year, month, day_of_month = jalali_parts(day)
+    this_year = to_jalali(today).year
+    if abs(year - this_year) <= PLAUSIBLE_YEARS:
+        return
+
+    typed = f"{year:04d}/{month:02d}/{day_of_month:02d}"
+    message = (
+        f"{typed}: the year {year} is far from the current Jalali year {this_year}"
+    )
+    persian = f"سال {year} از سال جاری ({this_year}) بسیار دور است"
+    as_gregorian = _gregorian_day(year, month, day_of_month, today)
+    if as_gregorian is not None:
+        jalali = to_jalali(as_gregorian)
+        same_day = f"{jalali.year:04d}/{jalali.month:02d}/{jalali.day:02d}"
+        message += f"; it looks like a Gregorian date: give the Jalali one ({same_day})"
+        persian += f"؛ این تاریخ میلادی است: تاریخ شمسی ({same_day}) را بنویسید"
+    else:
+        message += "; give the date in the Jalali calendar (YYYY/MM/DD)"
+        persian += "؛ تاریخ را شمسی بنویسید"
+    raise ImplausibleJalaliDate(message, to_persian_digits(persian) + ".")
+
+
+def _gregorian_day(year: int, month: int, day: int, today: dt.date) -> dt.date | None:
+    """The Gregorian day those numbers name, if that is near today."""
+    if abs(year - today.year) > PLAUSIBLE_YEARS:
+        return None
+    try:
+        return dt.date(year, month, day)
+    except ValueError:
+        return None
+
+
 def format_date(moment: dt.date | dt.datetime | None) -> str:
     """۱۴۰۳/۱۲/۳۰ (Tehran date for datetimes)."""
     if moment is None:

@@ -11,6 +11,7 @@ Each option carries, beside its key, the phrases a caller may say instead
 from __future__ import annotations
 
 import logging
+import re
 from pathlib import Path
 from typing import Any, Literal
 
@@ -23,6 +24,9 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+
+from callcenter.persian import normalize_digits
+from ticketing.datafile import DataFileError, read_yaml, to_python
 
 logger = logging.getLogger(__name__)
 
@@ -102,10 +106,16 @@ class Node(_Strict):
     @field_validator("options", mode="before")
     @classmethod
     def _keys_as_text(cls, value: Any) -> Any:
-        # YAML reads an unquoted 1 as a number; a key is a key either way.
+        # YAML reads an unquoted 1 as a number, and an admin on a Persian
+        # keyboard types ۱; a key is a key either way.
         if isinstance(value, dict):
-            return {str(key): option for key, option in value.items()}
+            return {normalize_digits(str(key)): option for key, option in value.items()}
         return value
+
+    @field_validator("timeout", "retries", mode="before")
+    @classmethod
+    def _ascii_digits(cls, value: Any) -> Any:
+        return normalize_digits(value) if isinstance(value, str) else value
 
     @field_validator("options")
     @classmethod
@@ -153,7 +163,7 @@ def _line_of(root: yaml.Node | None, location: tuple) -> int | None:
         found_line = None
         if isinstance(current, yaml.MappingNode):
             for key_node, value_node in current.value:
-                if str(key_node.value) == str(part):
+                if normalize_digits(str(key_node.value)) == str(part):
                     # The key's line: where a reader looks for "nodes.main".
                     found, found_line = value_node, key_node.start_mark.line + 1
                     break
@@ -184,24 +194,17 @@ def _is_pydantic(part: object) -> bool:
     return isinstance(part, str) and ("[" in part or part.startswith("function-"))
 
 
-def _first_duplicate_key(root: yaml.Node | None) -> tuple[str, int, int] | None:
-    """A key given twice in one mapping anywhere: (key, line, first line)."""
-    pending = [root] if root is not None else []
-    while pending:
-        node = pending.pop(0)
-        if isinstance(node, yaml.MappingNode):
-            seen: dict[str, int] = {}
-            for key_node, value_node in node.value:
-                # "3" and 3 are one telephone key.
-                key = str(key_node.value)
-                line = key_node.start_mark.line + 1
-                if key in seen:
-                    return key, line, seen[key]
-                seen[key] = line
-                pending.append(value_node)
-        elif isinstance(node, yaml.SequenceNode):
-            pending.extend(node.value)
-    return None
+# A `#` key left bare starts a YAML comment: the option would vanish.
+_BARE_HASH_KEY = re.compile(r"^\s*(?:-\s*)?#\s*:")
+
+
+def _bare_hash_keys(path: Path, text: str) -> list[str]:
+    return [
+        f"{path}:{number}: a bare # starts a YAML comment, so this option is "
+        'ignored: put the key in quotes, "#":'
+        for number, line in enumerate(text.splitlines(), start=1)
+        if _BARE_HASH_KEY.match(line)
+    ]
 
 
 def load_menu(path: str | Path, prompt_names: set[str] | None = None) -> Menu:
@@ -211,29 +214,24 @@ def load_menu(path: str | Path, prompt_names: set[str] | None = None) -> Menu:
     named in the settings.
     """
     path = Path(path)
+    root, problems = None, []
+    try:
+        root = read_yaml(path)
+    except DataFileError as error:
+        problems = error.problems
+
+    # First: a vanished `#` option explains the errors that follow from it.
     try:
         text = path.read_text(encoding="utf-8")
-    except OSError as error:
-        raise MenuError(f"{path}: cannot read: {error.strerror}") from None
+    except (OSError, UnicodeDecodeError):
+        text = ""
+    problems = _bare_hash_keys(path, text) + problems
+    if problems:
+        raise MenuError("\n".join(problems))
 
-    try:
-        root = yaml.compose(text)
-        data = yaml.safe_load(text)
-    except yaml.MarkedYAMLError as error:
-        mark = error.problem_mark or error.context_mark
-        line = f":{mark.line + 1}" if mark else ""
-        raise MenuError(f"{path}{line}: not valid YAML: {error.problem}") from None
-
+    data = to_python(root)
     if not isinstance(data, dict):
         raise MenuError(f"{path}:1: the menu file must be a mapping with 'nodes'")
-
-    duplicate = _first_duplicate_key(root)
-    if duplicate is not None:
-        key, line, first_line = duplicate
-        raise MenuError(
-            f"{path}:{line}: key {key!r} is given twice (first on line "
-            f"{first_line}); YAML would keep only the last"
-        )
 
     try:
         menu = Menu.model_validate(data)

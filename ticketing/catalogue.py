@@ -16,13 +16,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from callcenter.persian import normalize_digits, normalize_text
-from ticketing.datafile import DataFileError, Entry, read_entries
+from ticketing.datafile import DataFileError, Entry, read_entries, text_of
 from ticketing.models import Service
 
 logger = logging.getLogger(__name__)
 
 REQUIRED = ("code", "menu_key", "name", "office_hours", "required_documents")
 OPTIONAL = ("online_service", "online_url")
+# Fields that may be a list, one item per line; the others are one text.
+LIST_FIELDS = ("required_documents",)
 CODE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 MENU_KEYS = "123456789"
 
@@ -31,11 +33,11 @@ class CatalogueError(DataFileError):
     """The catalogue file has problems; nothing was loaded."""
 
 
-def _text(value: object) -> str:
-    """A field as stored: lists (of documents) become one item per line."""
-    if isinstance(value, list):
-        return "\n".join(normalize_text(str(item)) for item in value)
-    return normalize_text(str(value))
+def _stored(text: str | list[str] | None) -> str:
+    """A field as stored: a list (of documents) becomes one item per line."""
+    if isinstance(text, list):
+        return "\n".join(normalize_text(item) for item in text)
+    return normalize_text(text)
 
 
 def _check(path: Path, entry: Entry) -> tuple[dict[str, str], list[str]]:
@@ -44,24 +46,33 @@ def _check(path: Path, entry: Entry) -> tuple[dict[str, str], list[str]]:
     def problem(key: str, text: str) -> None:
         problems.append(f"{path}:{entry.line_of(key)}: {text}")
 
-    for key in REQUIRED:
-        if key not in entry.values:
-            problem("", f"service is missing `{key}`")
-        elif entry.values[key] is None or _text(entry.values[key]) == "":
-            problem(key, f"`{key}` is empty")
     for key in entry.values:
         if key not in REQUIRED and key not in OPTIONAL:
             problem(key, f"unknown field `{key}`")
-    for key, value in entry.values.items():
-        if isinstance(value, dict) or (
-            isinstance(value, list) and key != "required_documents"
-        ):
-            problem(key, f"`{key}` must be text")
 
+    # Every field is spoken or shown as written, so each must be text: a
+    # `key: value` (or a list where one is not expected) would be read out
+    # as Python's notation of it.
     fields = {}
     for key in REQUIRED + OPTIONAL:
-        value = entry.values.get(key)
-        fields[key] = "" if value is None else _text(value)
+        if key not in entry.nodes:
+            if key in REQUIRED:
+                problem("", f"service is missing `{key}`")
+            fields[key] = ""
+            continue
+
+        text, found = text_of(
+            path,
+            key,
+            entry.nodes[key],
+            list_allowed=key in LIST_FIELDS,
+            line=entry.line_of(key),
+        )
+        problems.extend(found)
+        fields[key] = _stored(text)
+        if key in REQUIRED and not found and not fields[key]:
+            problem(key, f"`{key}` is empty")
+
     fields["code"] = fields["code"].lower()
     fields["menu_key"] = normalize_digits(fields["menu_key"])
 

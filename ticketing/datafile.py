@@ -1,5 +1,11 @@
 """Reading the YAML files an admin edits, keeping line numbers for errors.
 
+Every data file (the catalogue, the holiday list, the IVR menu, the prompt
+catalogue) is parsed by read_yaml here, so they share what YAML alone would
+not tell an admin: a key given twice at any level (YAML keeps the last one
+silently), and a syntax error with both the line where the broken part
+starts and the line where the parser gave up.
+
 The catalogue and the holiday list are lists of entries (mappings). A
 mistake must be reported as `file:line: problem`, so an admin can fix it
 without reading Python; PyYAML's node tree still knows where each value was.
@@ -11,6 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
+
+from callcenter.persian import normalize_digits
 
 
 class DataFileError(ValueError):
@@ -28,18 +36,22 @@ class Entry:
     line: int
     values: dict[str, object] = field(default_factory=dict)
     lines: dict[str, int] = field(default_factory=dict)
+    nodes: dict[str, yaml.Node] = field(default_factory=dict)
 
     def line_of(self, key: str) -> int:
         return self.lines.get(key, self.line)
 
 
-def _line(node: yaml.Node) -> int:
+def line_of(node: yaml.Node) -> int:
     return node.start_mark.line + 1
 
 
-def read_entries(path: str | Path, list_key: str) -> tuple[list[Entry], list[str]]:
-    """The entries under `list_key` (or a top-level list) and the problems
-    found while reading them; a file that cannot be read at all raises."""
+# Parsing -----------------------------------------------------------------------
+
+
+def read_yaml(path: str | Path) -> yaml.Node | None:
+    """The file's node tree (None for an empty file); DataFileError when it
+    cannot be read, is not YAML, or gives a key twice in one mapping."""
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
@@ -51,19 +63,172 @@ def read_entries(path: str | Path, list_key: str) -> tuple[list[Entry], list[str
     loader = yaml.SafeLoader(text)
     try:
         root = loader.get_single_node()
-        return _entries(path, loader, root, list_key)
     except yaml.MarkedYAMLError as error:
-        mark = error.problem_mark or error.context_mark
-        where = f"{path}:{mark.line + 1}" if mark else str(path)
-        raise DataFileError([f"{where}: not valid YAML: {error.problem}"]) from None
+        raise DataFileError([_syntax_problem(path, error)]) from None
     except yaml.YAMLError as error:
         raise DataFileError([f"{path}: not valid YAML: {error}"]) from None
     finally:
         loader.dispose()
 
+    duplicates = duplicate_keys(path, root)
+    if duplicates:
+        raise DataFileError(duplicates)
+    return root
+
+
+def to_python(node: yaml.Node | None) -> object:
+    """The plain Python value of a node tree from read_yaml."""
+    if node is None:
+        return None
+    loader = yaml.SafeLoader("")
+    try:
+        return loader.construct_document(node)
+    finally:
+        loader.dispose()
+
+
+# What an admin most likely did, by the words PyYAML uses for the error.
+_HINTS = (
+    (
+        "alias",
+        'a bare * starts a YAML alias: put the key or value in quotes, e.g. "*":',
+    ),
+    (
+        "anchor",
+        'a bare & starts a YAML anchor: put the key or value in quotes, e.g. "&":',
+    ),
+    ("quoted scalar", "a quote opened there is not closed"),
+    (
+        "mapping values are not allowed",
+        'a value holds ": ": put the whole value in quotes',
+    ),
+    ("'\\t'", "indent with spaces, not tabs"),
+)
+
+
+def _syntax_problem(path: Path, error: yaml.MarkedYAMLError) -> str:
+    """One line: where the broken part starts (the context), then where the
+    parser gave up, which for an unclosed quote can be the end of the file."""
+    context, problem = error.context or "", error.problem or "syntax error"
+    start, end = error.context_mark, error.problem_mark
+    if start is None or end is None or start.line == end.line:
+        mark = start or end
+        where = f"{path}:{mark.line + 1}" if mark else str(path)
+        text = f"{context}, {problem}" if context else problem
+    else:
+        where = f"{path}:{start.line + 1}"
+        text = f"{context} on line {start.line + 1}, {problem} on line {end.line + 1}"
+
+    said = f"{context} {problem}"
+    for words, hint in _HINTS:
+        if words in said:
+            text += f" ({hint})"
+            break
+    return f"{where}: not valid YAML: {text}"
+
+
+def duplicate_keys(path: Path, root: yaml.Node | None) -> list[str]:
+    """Every key given twice in one mapping, anywhere in the tree.
+
+    Keys are compared as text with ASCII digits: `1`, "1" and "۱" are one
+    telephone key (the menu reads all three as 1).
+    """
+    found: list[tuple[int, str]] = []
+    pending = [root] if root is not None else []
+    while pending:
+        node = pending.pop()
+        if isinstance(node, yaml.MappingNode):
+            seen: dict[str, int] = {}
+            for key_node, value_node in node.value:
+                key = normalize_digits(str(key_node.value))
+                line = line_of(key_node)
+                if key in seen:
+                    found.append(
+                        (
+                            line,
+                            f"{path}:{line}: `{key_node.value}` is given twice "
+                            f"(first on line {seen[key]}); YAML would keep only "
+                            "the last",
+                        )
+                    )
+                else:
+                    seen[key] = line
+                pending.append(value_node)
+        elif isinstance(node, yaml.SequenceNode):
+            pending.extend(node.value)
+    return [problem for _, problem in sorted(found)]
+
+
+# Text fields --------------------------------------------------------------------
+
+
+def scalar_text(node: yaml.ScalarNode) -> str | None:
+    """A value as the admin wrote it; None when left empty.
+
+    Taken from the node, not from YAML's conversion, so that `7:30` stays
+    7:30 (YAML 1.1 reads it as 450) and `yes` stays yes (not True).
+    """
+    if node.tag == "tag:yaml.org,2002:null" and node.style is None:
+        return None
+    return str(node.value)
+
+
+def text_of(
+    path: Path,
+    key: str,
+    node: yaml.Node,
+    *,
+    list_allowed: bool = False,
+    line: int | None = None,
+) -> tuple[str | list[str] | None, list[str]]:
+    """A text field: its text (a list of texts where list_allowed) and the
+    problems, each at the line of the item that is not text, or at `line`
+    (the key's; default the value's) for the field."""
+    if isinstance(node, yaml.ScalarNode):
+        return scalar_text(node), []
+    if not (list_allowed and isinstance(node, yaml.SequenceNode)):
+        hint = _quote_hint(node)
+        where = f"{path}:{line or line_of(node)}"
+        return None, [f"{where}: `{key}` must be text{hint}"]
+
+    items, problems = [], []
+    for item in node.value:
+        where = f"{path}:{line_of(item)}: an item of `{key}`"
+        if not isinstance(item, yaml.ScalarNode):
+            problems.append(f"{where} must be text{_quote_hint(item)}")
+            continue
+        text = scalar_text(item)
+        if text is None or not text.strip():
+            problems.append(f"{where} is empty")
+            continue
+        items.append(text)
+    return items, problems
+
+
+def _quote_hint(node: yaml.Node) -> str:
+    """For a `key: value` where text was meant: the item quoted, to copy."""
+    if not isinstance(node, yaml.MappingNode) or len(node.value) != 1:
+        return ""
+    key_node, value_node = node.value[0]
+    if not all(isinstance(n, yaml.ScalarNode) for n in (key_node, value_node)):
+        return ""
+    quoted = f"{key_node.value}: {value_node.value}".replace('"', '\\"')
+    return f' (": " makes it `key: value`; put it in quotes: "{quoted}")'
+
+
+# Lists of entries ---------------------------------------------------------------
+
+
+def read_entries(path: str | Path, list_key: str) -> tuple[list[Entry], list[str]]:
+    """The entries under `list_key` (or a top-level list) and the problems
+    found while reading them; a file that cannot be read at all raises."""
+    path = Path(path)
+    root = read_yaml(path)
+    return _entries(path, root, list_key)
+
 
 def _entries(
-    path: Path, loader: yaml.SafeLoader, root: yaml.Node | None, list_key: str
+    path: Path, root: yaml.Node | None, list_key: str
 ) -> tuple[list[Entry], list[str]]:
     if root is None:
         raise DataFileError([f"{path}: the file is empty"])
@@ -75,26 +240,22 @@ def _entries(
             if key_node.value == list_key:
                 items = value_node
         if items is None:
-            raise DataFileError([f"{path}:{_line(root)}: no `{list_key}:` list"])
+            raise DataFileError([f"{path}:{line_of(root)}: no `{list_key}:` list"])
     if not isinstance(items, yaml.SequenceNode):
-        raise DataFileError([f"{path}:{_line(items)}: `{list_key}` must be a list"])
+        raise DataFileError([f"{path}:{line_of(items)}: `{list_key}` must be a list"])
 
     entries, problems = [], []
     for item in items.value:
         if not isinstance(item, yaml.MappingNode):
-            problems.append(f"{path}:{_line(item)}: expected `key: value` lines")
+            problems.append(f"{path}:{line_of(item)}: expected `key: value` lines")
             continue
 
-        entry = Entry(line=_line(item))
+        # read_yaml has refused keys given twice, so each key is new here.
+        entry = Entry(line=line_of(item))
         for key_node, value_node in item.value:
             key = str(key_node.value)
-            if key in entry.values:
-                problems.append(
-                    f"{path}:{_line(key_node)}: `{key}` given twice "
-                    f"(first on line {entry.lines[key]})"
-                )
-                continue
-            entry.values[key] = loader.construct_object(value_node, deep=True)
-            entry.lines[key] = _line(key_node)
+            entry.values[key] = to_python(value_node)
+            entry.lines[key] = line_of(key_node)
+            entry.nodes[key] = value_node
         entries.append(entry)
     return entries, problems

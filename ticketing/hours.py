@@ -31,7 +31,9 @@ from callcenter.config import ConfigError, Settings
 from callcenter.jalali import (
     TEHRAN,
     THURSDAY,
+    ImplausibleJalaliDate,
     InvalidJalaliDate,
+    check_plausible_year,
     format_date,
     parse_jalali_date,
     to_jalali,
@@ -39,7 +41,7 @@ from callcenter.jalali import (
     utc_now,
 )
 from callcenter.persian import normalize_digits, normalize_text
-from ticketing.datafile import DataFileError, read_entries
+from ticketing.datafile import DataFileError, read_entries, text_of
 from ticketing.models import Closure
 
 logger = logging.getLogger(__name__)
@@ -87,10 +89,13 @@ class HolidayFileError(DataFileError):
 # Holidays ---------------------------------------------------------------------
 
 
-def read_holidays(path: str | Path) -> dict[dt.date, Holiday]:
+def read_holidays(
+    path: str | Path, today: dt.date | None = None
+) -> dict[dt.date, Holiday]:
     """The holidays of the Jalali years the file covers: the file's and the
-    built-in ones, by Gregorian date; HolidayFileError if the file is bad."""
-    return with_fixed_holidays(read_holiday_file(path))
+    built-in ones, by Gregorian date; HolidayFileError if the file is bad.
+    today (default: Tehran's) decides which years are plausible."""
+    return with_fixed_holidays(read_holiday_file(path, today))
 
 
 def with_fixed_holidays(from_file: dict[dt.date, Holiday]) -> dict[dt.date, Holiday]:
@@ -99,10 +104,14 @@ def with_fixed_holidays(from_file: dict[dt.date, Holiday]) -> dict[dt.date, Holi
     return merge_holidays(*(fixed_holidays(year) for year in years), from_file)
 
 
-def read_holiday_file(path: str | Path) -> dict[dt.date, Holiday]:
+def read_holiday_file(
+    path: str | Path, today: dt.date | None = None
+) -> dict[dt.date, Holiday]:
     """The holidays the file lists, by Gregorian date; HolidayFileError if
-    bad (every problem as file:line, a date listed twice among them)."""
+    bad (every problem as file:line, a date listed twice among them, a year
+    far from today's, which is most often a Gregorian date)."""
     path = Path(path)
+    today = today or to_tehran(utc_now()).date()
     try:
         entries, problems = read_entries(path, "holidays")
     except DataFileError as error:
@@ -116,16 +125,30 @@ def read_holiday_file(path: str | Path) -> dict[dt.date, Holiday]:
         if unknown:
             problems.append(f"{where}: unknown field `{sorted(unknown)[0]}`")
 
-        raw_date = entry.values.get("date")
-        name = normalize_text(str(entry.values.get("name") or ""))
+        # Both as written: a `key: value` name would be shown as Python's
+        # notation of it, and YAML turns 2026-08-05 into a date object.
+        texts, not_text = {}, set()
+        for key in ("date", "name"):
+            texts[key], found = None, []
+            if key in entry.nodes:
+                texts[key], found = text_of(
+                    path, key, entry.nodes[key], line=entry.line_of(key)
+                )
+            problems.extend(found)
+            if found:
+                not_text.add(key)
+
+        raw_date, name = texts["date"], normalize_text(texts["name"])
         if raw_date is None:
-            problems.append(f"{where}: holiday is missing `date`")
+            if "date" not in not_text:
+                problems.append(f"{where}: holiday is missing `date`")
             continue
-        if not name:
+        if not name and "name" not in not_text:
             problems.append(f"{where}: holiday is missing `name`")
 
         try:
-            day = parse_jalali_date(str(raw_date))
+            day = parse_jalali_date(raw_date)
+            check_plausible_year(day, today)
         except InvalidJalaliDate as error:
             problems.append(f"{path}:{entry.line_of('date')}: {error}")
             continue
@@ -403,9 +426,9 @@ def add_closure(
     return closure
 
 
-# A closure is ordered at short notice; a day further ahead is a mistake,
-# most often a Gregorian year typed where the Jalali one belongs (2026/12/05
-# is a real day of the Jalali year 2026, six centuries from now).
+# A closure is ordered at short notice; a day further ahead is a mistake.
+# A year far off (a Gregorian date, most often) is named as such first by
+# jalali.check_plausible_year, as in the holiday file.
 MAX_CLOSURE_DAYS_AHEAD = 366
 
 _CLOCK = re.compile(r"^(\d{1,2})(?:\s*[:٫.]\s*(\d{2}))?$")
@@ -448,6 +471,10 @@ def closure_window(
     that is already over."""
     now = to_tehran(now)
     today = now.date()
+    try:
+        check_plausible_year(day, today)
+    except ImplausibleJalaliDate as error:
+        raise ClosureWindowError("date", str(error), error.persian) from None
     if day < today:
         raise ClosureWindowError("date", "that day is already over", "تاریخ گذشته است.")
     if day > today + dt.timedelta(days=MAX_CLOSURE_DAYS_AHEAD):

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import yaml
-
 from callcenter.config import get_settings
 from callcenter.persian import normalize_text
+from ticketing.datafile import DataFileError, read_yaml, to_python
 
 
 class PromptCatalogueError(Exception):
@@ -22,12 +21,9 @@ def load_prompt_texts(path: str | Path | None = None) -> dict[str, str]:
     path = Path(path)
 
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as error:
-        raise PromptCatalogueError(f"{path}: cannot read: {error.strerror}") from None
-    except yaml.MarkedYAMLError as error:
-        line = error.problem_mark.line + 1 if error.problem_mark else "?"
-        raise PromptCatalogueError(f"{path}:{line}: {error.problem}") from None
+        data = to_python(read_yaml(path))
+    except DataFileError as error:
+        raise PromptCatalogueError(str(error)) from None
 
     if not isinstance(data, dict):
         raise PromptCatalogueError(f"{path}: expected 'name: text' lines")

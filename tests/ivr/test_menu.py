@@ -100,8 +100,55 @@ def test_option_with_both_goto_and_action(tmp_path):
 
 def test_yaml_syntax_error_names_its_line(tmp_path):
     message = error_of(tmp_path, GOOD.replace("[main/menu]", "[main/menu"))
-    assert "not valid YAML" in message
-    assert "menu.yaml:6" in message or "menu.yaml:7" in message
+    # Where the list opened first, then where the parser gave up.
+    assert "menu.yaml:5: not valid YAML: while parsing a flow sequence" in message
+    assert "on line 6" in message
+
+
+def test_an_unclosed_quote_names_the_line_it_opened_on(tmp_path):
+    message = error_of(tmp_path, GOOD.replace("[x/y]", "'x/y"))
+
+    opened = "menu.yaml:10: not valid YAML: while scanning a quoted scalar on line 10"
+    assert opened in message
+    assert "end of stream on line 13" in message
+
+
+def test_persian_digits_are_keys_and_numbers(tmp_path):
+    text = GOOD.replace('"1":', '"۱":').replace(
+        "    prompts: [main/menu]\n",
+        "    prompts: [main/menu]\n    timeout: ۸\n    retries: ٣\n",
+    )
+
+    main = load_menu(write(tmp_path, text), PROMPTS).node("main")
+
+    assert main.keys == "19"
+    assert (main.timeout, main.retries) == (8, 3)
+
+
+def test_a_persian_and_an_ascii_digit_are_one_key(tmp_path):
+    text = GOOD.replace('      "9"', '      ۹: {action: operator}\n      "9"')
+
+    assert "menu.yaml:9: `9` is given twice (first on line 8)" in error_of(
+        tmp_path, text
+    )
+
+
+def test_an_error_under_a_persian_digit_key_names_its_line(tmp_path):
+    text = GOOD.replace('"1": {action: service_info', '"۱": {action: fly')
+
+    assert "menu.yaml:7: nodes.main.options.1.action" in error_of(tmp_path, text)
+
+
+def test_bare_star_and_hash_keys_say_to_quote_them(tmp_path):
+    star = error_of(tmp_path, GOOD.replace('"*":', "*:"))
+    hashed = error_of(tmp_path, GOOD.replace('"*":', "#:"))
+
+    assert "menu.yaml:12: not valid YAML: while scanning an alias" in star
+    assert 'put the key or value in quotes, e.g. "*":' in star
+    assert (
+        "menu.yaml:12: a bare # starts a YAML comment, so this option is ignored: "
+        'put the key in quotes, "#":'
+    ) in hashed
 
 
 def test_unknown_field_is_an_error(tmp_path):
@@ -194,13 +241,13 @@ def test_a_key_given_twice_in_a_node_names_both_lines(tmp_path):
     error = error_of(tmp_path, text)
 
     assert "menu.yaml:9" in error
-    assert "'9' is given twice (first on line 8)" in error
+    assert "`9` is given twice (first on line 8)" in error
 
 
 def test_a_node_given_twice_is_an_error(tmp_path):
     text = GOOD + "  other:\n    prompts: [x/y]\n    options: {'1': {action: repeat}}\n"
 
-    assert "menu.yaml:13: key 'other' is given twice (first on line 9)" in error_of(
+    assert "menu.yaml:13: `other` is given twice (first on line 9)" in error_of(
         tmp_path, text
     )
 

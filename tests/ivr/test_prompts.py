@@ -61,6 +61,16 @@ def test_catalogue_without_text_is_an_error(tmp_path):
         load_prompt_texts(path)
 
 
+def test_a_prompt_given_twice_is_an_error(tmp_path):
+    path = tmp_path / "prompts.yaml"
+    path.write_text("a/b: یک\nc/d: دو\na/b: سه\n", encoding="utf-8")
+
+    with pytest.raises(PromptCatalogueError) as caught:
+        load_prompt_texts(path)
+
+    assert "prompts.yaml:3: `a/b` is given twice (first on line 1)" in str(caught.value)
+
+
 def test_every_prompt_the_flows_name_is_in_the_catalogue():
     # The flows name prompts in code; the menu file is checked at load.
     names = set(load_prompt_texts())

@@ -135,7 +135,6 @@ def test_bad_values(tmp_path):
             required_documents: c
             online_url: www.example.org
             colour: blue
-            name: b
         """,
     )
 
@@ -144,13 +143,29 @@ def test_bad_values(tmp_path):
     assert ":5: `office_hours` is empty" in message
     assert ":7: `online_url` must start with https://" in message
     assert ":8: unknown field `colour`" in message
-    assert ":9: `name` given twice (first on line 4)" in message
+
+
+def test_a_field_given_twice_names_both_lines(tmp_path):
+    message = _problems(
+        tmp_path,
+        """\
+        services:
+          - code: passport
+            menu_key: 1
+            name: a
+            office_hours: b
+            required_documents: c
+            name: b
+        """,
+    )
+
+    assert ":7: `name` is given twice (first on line 4)" in message
 
 
 def test_broken_yaml_and_empty_files(tmp_path):
-    assert "services.yaml:3: not valid YAML" in _problems(
-        tmp_path, "services:\n  - code: a\n   menu_key: [1\n"
-    )
+    broken = _problems(tmp_path, "services:\n  - code: a\n   menu_key: [1\n")
+    assert "services.yaml:2: not valid YAML" in broken
+    assert "on line 3" in broken
     assert "the file is empty" in _problems(tmp_path, "")
     assert "no `services:` list" in _problems(tmp_path, "other: 1\n")
     assert "lists no services" in _problems(tmp_path, "services: []\n")
@@ -167,3 +182,88 @@ def test_nothing_is_written_when_the_file_is_bad(session, tmp_path):
         load_catalogue(session, path)
 
     assert len(active_services(session)) >= 4
+
+
+def test_a_list_item_or_field_that_is_not_text_names_its_line(tmp_path):
+    message = _problems(
+        tmp_path,
+        """\
+        services:
+          - code: passport
+            menu_key: 1
+            name: گذرنامه
+            office_hours: {شنبه: صبح}
+            required_documents:
+              - کارت ملی
+              - برای آقایان: وضعیت نظام وظیفه
+              - [عکس, شناسنامه]
+              -
+            online_service:
+              - سامانه
+        """,
+    )
+
+    assert (
+        ':5: `office_hours` must be text (": " makes it `key: value`; '
+        'put it in quotes: "شنبه: صبح")'
+    ) in message
+    assert (
+        ":8: an item of `required_documents` must be text "
+        '(": " makes it `key: value`; put it in quotes: '
+        '"برای آقایان: وضعیت نظام وظیفه")'
+    ) in message
+    assert ":9: an item of `required_documents` must be text" in message
+    assert ":10: an item of `required_documents` is empty" in message
+    assert ":11: `online_service` must be text" in message
+
+
+def test_text_is_stored_as_written_and_digits_normalized(tmp_path):
+    [service] = read_catalogue(
+        _write(
+            tmp_path,
+            """\
+            services:
+              - code: tax
+                menu_key: ۵
+                name: مالیات
+                office_hours: 7:30
+                required_documents: [yes, "کارت ملی: اصل"]
+            """,
+        )
+    )
+
+    assert service["menu_key"] == "5"
+    # YAML 1.1 alone reads 7:30 as 450 and yes as True.
+    assert service["office_hours"] == "7:30"
+    assert service["required_documents"] == "yes\nکارت ملی: اصل"
+
+
+def test_a_second_services_header_is_refused(session, tmp_path):
+    load_catalogue(session, SAMPLE)
+    pasted = SAMPLE.read_text(encoding="utf-8") + (
+        "\nservices:\n"
+        "  - code: extra\n"
+        "    menu_key: 6\n"
+        "    name: a\n"
+        "    office_hours: b\n"
+        "    required_documents: c\n"
+    )
+    path = _write(tmp_path, pasted)
+    header = pasted.splitlines().index("services:") + 1
+    second = len(SAMPLE.read_text(encoding="utf-8").splitlines()) + 2
+
+    with pytest.raises(CatalogueError) as caught:
+        load_catalogue(session, path)
+
+    assert (
+        f"services.yaml:{second}: `services` is given twice (first on line {header})"
+    ) in str(caught.value)
+    assert len(active_services(session)) >= 4
+
+
+def test_the_shipped_documents_are_plain_text(session):
+    load_catalogue(session, SAMPLE)
+
+    for service in active_services(session):
+        assert "{" not in service.required_documents, service.code
+    assert "برای آقایان: وضعیت نظام وظیفه" in by_key(session)["1"].required_documents

@@ -20,6 +20,9 @@ from .test_jobs import make_ticket, write_wav
 
 # Closures are refused more than a year ahead, so tests use a day near now.
 NEAR_DAY = format_date(tehran_now() + dt.timedelta(days=30))
+FAR_DAY = format_date(tehran_now() + dt.timedelta(days=400))
+PAST_DAY = format_date(tehran_now() - dt.timedelta(days=400))
+GREGORIAN_DAY = (tehran_now() + dt.timedelta(days=30)).strftime("%Y/%m/%d")
 
 
 @pytest.fixture
@@ -127,8 +130,9 @@ def test_closure_for_the_rest_of_today(run, db):
         (["--date", "1402/12/30"], "no such Jalali day"),
         (["--date", NEAR_DAY, "--from", "25:00"], "expected HH:MM"),
         (["--date", NEAR_DAY, "--from", "12:00", "--to", "09:00"], "end after"),
-        (["--date", "2026/12/05"], "more than a year ahead"),
-        (["--date", "1400/01/15", "--from", "09:00", "--to", "10:00"], "already over"),
+        (["--date", GREGORIAN_DAY], "looks like a Gregorian date"),
+        (["--date", FAR_DAY], "more than a year ahead"),
+        (["--date", PAST_DAY, "--from", "09:00", "--to", "10:00"], "already over"),
     ],
 )
 def test_closure_bad_input(run, db, args, message):
@@ -162,6 +166,42 @@ def test_holidays_check(run, tmp_path):
     failed = run("holidays", "check", str(bad))
     assert failed.exit_code == 1
     assert "holidays.yaml:2: no such Jalali day: '1402/12/30'" in failed.output
+
+
+def test_holidays_check_refuses_a_gregorian_date(run, tmp_path):
+    gregorian = tmp_path / "holidays.yaml"
+    gregorian.write_text(
+        f"holidays:\n  - date: {GREGORIAN_DAY}\n    name: x\n", encoding="utf-8"
+    )
+
+    failed = run("holidays", "check", str(gregorian))
+
+    assert failed.exit_code == 1
+    assert f"holidays.yaml:2: {GREGORIAN_DAY}: the year" in failed.output
+    assert "looks like a Gregorian date" in failed.output
+
+
+def test_catalogue_load_refuses_a_pasted_second_header(run, db, tmp_path):
+    assert run("catalogue", "load").exit_code == 0
+    pasted = tmp_path / "services.yaml"
+    pasted.write_text(
+        "services:\n"
+        "  - {code: a, menu_key: 1, name: a, office_hours: b, "
+        "required_documents: c}\n"
+        "services:\n"
+        "  - {code: b, menu_key: 2, name: a, office_hours: b, "
+        "required_documents: c}\n",
+        encoding="utf-8",
+    )
+
+    failed = run("catalogue", "load", str(pasted))
+
+    assert failed.exit_code == 1
+    assert "services.yaml:3: `services` is given twice (first on line 1)" in (
+        failed.output
+    )
+    with session_scope(db) as session:
+        assert len(active_services(session)) >= 4
 
 
 def test_holidays_check_warns_of_an_uncovered_year(run, tmp_path):

@@ -9,7 +9,15 @@ import os
 
 import pytest
 
-from callcenter.jalali import TEHRAN, jalali_parts, parse_jalali_date
+from callcenter.jalali import (
+    TEHRAN,
+    format_date,
+    jalali_parts,
+    parse_jalali_date,
+    tehran_now,
+    to_jalali,
+)
+from callcenter.persian import normalize_digits
 from ticketing.db import session_scope
 from ticketing.hours import (
     HolidayFileError,
@@ -150,7 +158,7 @@ def test_bad_holiday_file_names_line_and_problem(tmp_path):
     )
 
     with pytest.raises(HolidayFileError) as caught:
-        read_holidays(path)
+        read_holidays(path, today=parse_jalali_date("1405/09/08"))
 
     message = str(caught.value)
     assert "holidays.yaml:4: no such Jalali day: '1402/12/30'" in message
@@ -384,6 +392,14 @@ def test_closure_window_one_rule_for_console_and_cli():
         closure_window(today + dt.timedelta(days=367), None, None, now)
     assert far.value.field == "date"
     assert "more than a year ahead" in str(far.value)
+    with pytest.raises(ClosureWindowError) as gregorian:
+        closure_window(parse_jalali_date("2026/12/05"), None, None, now)
+    assert gregorian.value.field == "date"
+    assert "looks like a Gregorian date: give the Jalali one (1405/09/14)" in str(
+        gregorian.value
+    )
+    assert "میلادی" in gregorian.value.persian
+    assert "۱۴۰۵/۰۹/۱۴" in gregorian.value.persian
     assert closure_window(today + dt.timedelta(days=366), None, None, now)
 
     with pytest.raises(ClosureWindowError, match="expected HH:MM") as bad:
@@ -393,3 +409,44 @@ def test_closure_window_one_rule_for_console_and_cli():
         closure_window(today, "08:00", "09:00", now)
     with pytest.raises(ClosureWindowError, match="already over"):
         closure_window(today - dt.timedelta(days=1), None, None, now)
+
+
+def test_a_gregorian_or_far_year_names_its_line(tmp_path):
+    # Years around today's, so the test means the same in any year.
+    today = tehran_now().date()
+    this_year = to_jalali(today).year
+    gregorian = today.replace(day=1) + dt.timedelta(days=40)
+    typed = gregorian.strftime("%Y/%m/%d")
+    path = _holiday_file(
+        tmp_path,
+        "holidays:\n"
+        f"  - date: {this_year + 5}/01/20\n"
+        "    name: نزدیک\n"
+        f"  - date: {typed}\n"
+        "    name: میلادی\n"
+        f"  - date: {this_year - 6}/01/20\n"
+        "    name: دور\n"
+        f"  - date: {gregorian.isoformat()}\n"
+        "    name:\n"
+        "      عید: فطر\n",
+    )
+
+    with pytest.raises(HolidayFileError) as caught:
+        read_holiday_file(path)
+
+    message = str(caught.value)
+    same_day = normalize_digits(format_date(gregorian))
+    assert (
+        f"holidays.yaml:4: {typed}: the year {gregorian.year} is far from the "
+        f"current Jalali year {this_year}; it looks like a Gregorian date: give "
+        f"the Jalali one ({same_day})"
+    ) in message
+    assert (
+        f"holidays.yaml:6: {this_year - 6}/01/20: the year {this_year - 6} is far"
+    ) in message
+    assert "holidays.yaml:8:" in message and "Gregorian" in message
+    assert (
+        'holidays.yaml:9: `name` must be text (": " makes it `key: value`; '
+        'put it in quotes: "عید: فطر")'
+    ) in message
+    assert ":2:" not in message

@@ -107,12 +107,14 @@ def test_a_gregorian_year_or_a_far_day_is_refused_in_persian(client, users, db):
     login(client, "admin1")
     far = jalali.format_date(jalali.tehran_now() + dt.timedelta(days=400))
 
-    gregorian = _post(client, day="2026-12-05", reason="x")
+    in_a_month = jalali.tehran_now() + dt.timedelta(days=30)
+    gregorian = _post(client, day=in_a_month.strftime("%Y-%m-%d"), reason="x")
     too_far = _post(client, day=far, reason="x")
-    past = _post(client, day="1400/01/15", reason="x")
+    past_day = jalali.format_date(jalali.tehran_now() - dt.timedelta(days=400))
+    past = _post(client, day=past_day, reason="x")
 
     assert gregorian.status_code == too_far.status_code == past.status_code == 400
-    assert "بیش از یک سال دیگر است" in gregorian.get_data(as_text=True)
+    assert "این تاریخ میلادی است" in gregorian.get_data(as_text=True)
     assert "بیش از یک سال دیگر است" in too_far.get_data(as_text=True)
     assert "تاریخ گذشته است." in past.get_data(as_text=True)
     with session_scope(db) as session:
