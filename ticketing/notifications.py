@@ -41,7 +41,7 @@ from ticketing.models import (
     NotificationState,
     Ticket,
 )
-from ticketing.workflow import STATUS_LABELS, TicketStatus
+from ticketing.workflow import CITIZEN_STATUS_LABELS, TicketStatus
 
 logger = logging.getLogger(__name__)
 
@@ -86,7 +86,7 @@ def compose_text(
     if kind == NotificationKind.TICKET_CREATED:
         body = f"درخواست شما ثبت شد. کد پیگیری: {code}"
     elif kind == NotificationKind.STATUS_CHANGED:
-        label = STATUS_LABELS[TicketStatus(status)]
+        label = CITIZEN_STATUS_LABELS[TicketStatus(status)]
         body = f"وضعیت درخواست شما با کد پیگیری {code}: «{label}»"
     else:
         raise ValueError(f"unknown notification kind {kind!r}")

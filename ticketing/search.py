@@ -18,11 +18,7 @@ from collections.abc import Iterable
 from sqlalchemy import ColumnElement, exists, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
-from callcenter.persian import (
-    normalize_digits,
-    normalize_phone,
-    normalize_text,
-)
+from callcenter.persian import normalize_phone, normalize_text
 from ticketing.models import Call, Service, Ticket, TicketHistory
 from ticketing.tracking import normalize_tracking_code
 from ticketing.workflow import TicketStatus
@@ -91,20 +87,22 @@ def search_tickets(
     if words:
         query = query.outerjoin(Service, Ticket.service_id == Service.id)
         query = query.outerjoin(Call, Ticket.call_id == Call.id)
-        code = normalize_digits(words).replace(" ", "")
         in_notes = exists().where(
             TicketHistory.ticket_id == Ticket.id,
             _folded(TicketHistory.note).icontains(words, autoescape=True),
         )
-        query = query.where(
-            or_(
-                _folded(Ticket.description).icontains(words, autoescape=True),
-                _folded(Service.name).icontains(words, autoescape=True),
-                _folded(Call.caller_name).icontains(words, autoescape=True),
-                in_notes,
-                Ticket.tracking_code.startswith(code, autoescape=True),
-            )
-        )
+        matches = [
+            _folded(Ticket.description).icontains(words, autoescape=True),
+            _folded(Service.name).icontains(words, autoescape=True),
+            _folded(Call.caller_name).icontains(words, autoescape=True),
+            in_notes,
+        ]
+        # A code written with separators (202-132) still matches its start;
+        # separators alone ("-") are no code and must not match every one.
+        code = normalize_tracking_code(words)
+        if code:
+            matches.append(Ticket.tracking_code.startswith(code, autoescape=True))
+        query = query.where(or_(*matches))
 
     statuses = _statuses(status)
     if statuses:

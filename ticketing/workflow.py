@@ -14,14 +14,21 @@ class TicketStatus(StrEnum):
     REOPENED = "reopened"
 
 
-# What an agent sees in the console and a caller hears in the status menu.
-STATUS_LABELS = {
+# What agents read in the console: the citizen is spoken of, not to.
+AGENT_STATUS_LABELS = {
     TicketStatus.NEW: "ثبت شده",
     TicketStatus.IN_PROGRESS: "در حال بررسی",
-    TicketStatus.WAITING_FOR_CITIZEN: "در انتظار پاسخ شما",
+    TicketStatus.WAITING_FOR_CITIZEN: "در انتظار پاسخ شهروند",
     TicketStatus.RESOLVED: "انجام شده",
     TicketStatus.CLOSED: "بسته شده",
     TicketStatus.REOPENED: "بازگشایی شده",
+}
+
+# What the citizen reads in an SMS, addressed to them. The IVR speaks the
+# same words from its own prompts (status/<status> in the prompt catalogue).
+CITIZEN_STATUS_LABELS = {
+    **AGENT_STATUS_LABELS,
+    TicketStatus.WAITING_FOR_CITIZEN: "در انتظار پاسخ شما",
 }
 
 _WORKING = {

@@ -11,7 +11,7 @@ from markupsafe import Markup, escape
 from callcenter import jalali
 from callcenter.persian import to_persian_digits
 from ticketing.models import CallOutcome
-from ticketing.workflow import STATUS_LABELS, TicketStatus
+from ticketing.workflow import AGENT_STATUS_LABELS, TicketStatus
 
 OUTCOME_LABELS = {
     CallOutcome.IN_PROGRESS: "در جریان",
@@ -66,7 +66,7 @@ CLOSED_REASON_LABELS = {
 
 def status_label(status: str | None) -> str:
     try:
-        return STATUS_LABELS[TicketStatus(status)]
+        return AGENT_STATUS_LABELS[TicketStatus(status)]
     except ValueError:
         return status or ""
 
@@ -122,8 +122,17 @@ def duration(seconds: float | None) -> str:
 
 _SECONDS = re.compile(r"^(\d+(?:\.\d+)?)s?$")
 
+# The steps of a call (ivr.call.CallContext.step, and the flows that write
+# them) as supervisors read them. The menu's own actions (ivr.flows.ACTIONS)
+# read as the menu they lead to; a value named nowhere here still shows,
+# escaped and left-to-right, after a Persian word for its kind.
 ACTION_LABELS = {
     "status_attempt": "تلاش برای پیگیری",
+    "goodbye": "خداحافظی و پایان تماس",
+    "queue_again": "درخواست بازگشت به صف",
+    "caller_number": "شماره‌ای که تماس‌گیرنده وارد کرد روی درخواست ثبت شد",
+    "verified:caller_id": "هویت تماس‌گیرنده با شمارهٔ تلفن خودش تأیید شد",
+    "verified:last_four": "هویت تماس‌گیرنده با چهار رقم آخر شماره تأیید شد",
 }
 
 # Who ended the call (ivr.call); call_ended is the hangup handler, which
@@ -134,9 +143,18 @@ HANGUP_LABELS = {
     "call_ended": "پایان تماس",
 }
 
+# Checks the IVR made that failed; a wrong menu key is told apart.
 INVALID_LABELS = {
     "check_digit": "کد رهگیری نادرست",
+    "unknown_code": "کد رهگیری در سامانه پیدا نشد",
+    "last_four": "چهار رقم آخر شماره درست نبود",
+    "phone_number": "شماره‌ای که وارد شد پذیرفته نشد",
+    "no_caller_number": (
+        "درخواست شماره‌ای برای تأیید ندارد؛ وضعیت فقط حضوری گفته می‌شود"
+    ),
 }
+
+KEYPAD_KEYS = frozenset("0123456789*#")
 
 
 def _seconds(value: str) -> str | None:
@@ -146,58 +164,113 @@ def _seconds(value: str) -> str | None:
     return f"{persian_number(float(match.group(1)))} ثانیه"
 
 
-def step_summary(step) -> Markup | None:
+def _queue_name(queue: str) -> Markup:
+    """An Asterisk queue by the name supervisors know, or as it is."""
+    if queue in MENU_LABELS:
+        return escape(MENU_LABELS[queue])
+    return technical(queue)
+
+
+def step_summary(step, services: dict[str, str] | None = None) -> Markup | None:
     """One step of a call as a supervisor reads it, or None for steps not
-    worth a line (which prompt played). Everything from the call is escaped;
-    technical values (codes, queue names) are wrapped in <bdi dir="ltr">."""
+    worth a line (which prompt played). services maps service codes to
+    names. Everything from the call is escaped; technical values (codes,
+    unknown names) are wrapped in <bdi dir="ltr">."""
     kind, node, value = step.kind, step.node or "", step.value or ""
     menu = escape(menu_label(node))
+    where = Markup(" در «{}»").format(menu) if node else Markup("")
 
     if kind == "prompt":
         return None
     if kind == "menu":
-        return Markup("ورود به «{}»").format(menu)
+        return Markup("ورود به «{}»").format(menu) if node else Markup("ورود به منو")
     if kind == "key":
-        return Markup("کلید {} در «{}»").format(technical(value), menu)
+        return _key_summary(value, where)
     if kind == "timeout":
-        return Markup("بی‌پاسخ در «{}»").format(menu)
+        return Markup("بی‌پاسخ{}").format(where)
     if kind == "invalid":
-        reason, _, rest = value.partition(":")
-        if reason == "short":
-            return Markup("پیام بسیار کوتاه بود ({})").format(_seconds(rest) or "")
-        if reason == "unplayable":
-            return Markup("پیام {} پخش نشد").format(technical(rest))
-        if value in INVALID_LABELS:
-            return escape(INVALID_LABELS[value])
-        return Markup("کلید نادرست {} در «{}»").format(technical(value), menu)
+        return _invalid_summary(value, where)
     if kind == "record":
-        # The spool path is where Asterisk put the file: nothing for a person.
-        if value.startswith("voice "):
-            voice = _seconds(value.removeprefix("voice "))
-            return Markup("صدای گوینده در پیام: {}").format(voice or "")
-        length = _seconds(value)
-        if length:
-            return Markup("پیام ضبط شد ({})").format(length)
-        return Markup("ضبط پیام")
+        return _record_summary(value)
     if kind == "action":
-        name, _, rest = value.partition(":")
-        if name == "ticket":
-            return Markup("درخواست ثبت شد، کد {}").format(technical(rest))
-        if name == "closed":
-            return Markup("مرکز بسته بود ({})").format(
-                CLOSED_REASON_LABELS.get(rest, rest)
-            )
-        if name in ("answered", "abandoned"):
-            return _queue_result(name, rest, menu)
-        if value in ACTION_LABELS:
-            return escape(ACTION_LABELS[value])
-        return Markup("اقدام {}").format(technical(value))
+        return _action_summary(value, menu, services or {})
     if kind == "transfer":
-        return Markup("انتقال به صف {}").format(technical(value))
+        if not value:
+            return Markup("انتقال به صف")
+        return Markup("انتقال به صف «{}»").format(_queue_name(value))
     if kind == "hangup":
         return escape(HANGUP_LABELS.get(value, "قطع تماس"))
-    label = STEP_KIND_LABELS.get(kind, kind)
-    return Markup("{} {}").format(label, technical(value) if value else "")
+
+    label = escape(STEP_KIND_LABELS.get(kind, kind))
+    return Markup("{} {}").format(label, technical(value)) if value else label
+
+
+def _key_summary(value: str, where: Markup) -> Markup:
+    if not value:
+        # GET DATA ended with nothing typed (the timeout, or # alone).
+        return Markup("چیزی وارد نشد{}").format(where)
+    if len(value) > 1 and set(value) == {"*"}:
+        # Digits of a phone number, masked by the IVR before they were kept.
+        return Markup("{} رقم وارد شد{} (رقم‌ها نگه داشته نمی‌شوند)").format(
+            persian_number(len(value)), where
+        )
+    if len(value) > 1 and value.isascii() and value.isdigit():
+        return Markup("رقم‌های {} وارد شد{}").format(technical(value), where)
+    if value in KEYPAD_KEYS:
+        return Markup("کلید {}{}").format(technical(value), where)
+    return Markup("ورودی {}{}").format(technical(value), where)
+
+
+def _invalid_summary(value: str, where: Markup) -> Markup:
+    reason, _, rest = value.partition(":")
+    if reason == "short":
+        return Markup("پیام بسیار کوتاه بود ({})").format(_seconds(rest) or "")
+    if reason == "unplayable":
+        return Markup("پیام {} پخش نشد").format(technical(rest))
+    if value in INVALID_LABELS:
+        return escape(INVALID_LABELS[value])
+    if value in KEYPAD_KEYS:
+        return Markup("کلید نادرست {}{}").format(technical(value), where)
+    return Markup("ورودی نادرست {}{}").format(technical(value), where)
+
+
+def _record_summary(value: str) -> Markup:
+    # The spool path is where Asterisk put the file: nothing for a person.
+    if value.startswith("voice "):
+        voice = _seconds(value.removeprefix("voice "))
+        return Markup("صدای گوینده در پیام: {}").format(voice or "")
+    length = _seconds(value)
+    if length:
+        return Markup("پیام ضبط شد ({})").format(length)
+    return Markup("ضبط پیام")
+
+
+def _action_summary(value: str, menu: Markup, services: dict[str, str]) -> Markup:
+    if value in ACTION_LABELS:
+        return escape(ACTION_LABELS[value])
+    if value in MENU_LABELS:
+        return Markup("رفتن به «{}»").format(MENU_LABELS[value])
+
+    name, _, rest = value.partition(":")
+    if name == "ticket":
+        return Markup("درخواست ثبت شد، کد {}").format(technical(rest))
+    if name == "callback_open":
+        return Markup("تماس‌گیرنده درخواست تماس باز دارد، کد {}").format(technical(rest))
+    if name == "service":
+        service = services.get(rest)
+        if service:
+            return Markup("اطلاعات خدمت «{}» خوانده شد").format(service)
+        return Markup("اطلاعات خدمت {} خوانده شد").format(technical(rest))
+    if name == "closed":
+        reason = CLOSED_REASON_LABELS.get(rest)
+        return Markup("مرکز بسته بود ({})").format(reason or technical(rest))
+    if name == "queue_again":
+        if rest in ("", "-"):
+            return Markup("بازگشت به صف (صف پیشین معلوم نبود)")
+        return Markup("بازگشت به صف «{}»").format(_queue_name(rest))
+    if name in ("answered", "abandoned"):
+        return _queue_result(name, rest, menu)
+    return Markup("اقدام {}").format(technical(value))
 
 
 def _queue_result(name: str, seconds: str, queue: Markup) -> Markup:

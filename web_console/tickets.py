@@ -4,6 +4,7 @@ recording, and the status change with a note."""
 from __future__ import annotations
 
 import logging
+import re
 from pathlib import Path
 
 from flask import (
@@ -25,14 +26,20 @@ from wtforms import SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import Length, Optional, ValidationError
 
 from callcenter.jalali import format_datetime
-from callcenter.persian import normalize_digits, normalize_text, to_persian_digits
+from callcenter.persian import (
+    InvalidPhoneNumber,
+    normalize_digits,
+    normalize_phone,
+    normalize_text,
+    to_persian_digits,
+)
 from ticketing import service as ticket_service
 from ticketing.jobs import spool_file
 from ticketing.models import RecordingState, Role, Ticket, User
 from ticketing.search import SearchError, search_tickets
-from ticketing.tracking import is_valid_tracking_code
+from ticketing.tracking import is_valid_tracking_code, normalize_tracking_code
 from ticketing.workflow import (
-    STATUS_LABELS,
+    AGENT_STATUS_LABELS,
     IllegalTransition,
     TicketStatus,
     next_statuses,
@@ -68,17 +75,33 @@ RECORDING_LABELS = {
 }
 
 
+# What normalize_phone takes besides digits; anything else is no number.
+_PHONE_STRANGERS = re.compile(r"[^0-9\s\-().+]")
+
+
 def _phone_chars(form, field) -> None:
-    value = normalize_digits(field.data or "")
-    digits = [char for char in value if char.isascii() and char.isdigit()]
-    if len(digits) + sum(char in "+- ()" for char in value) != len(value):
-        raise ValidationError("شماره تلفن فقط می‌تواند رقم داشته باشد.")
-    if not 4 <= len(digits) <= 15:
-        raise ValidationError("دست‌کم چهار رقم آخر شماره را بنویسید.")
+    # The search takes the number through normalize_phone: what it refuses
+    # is refused here, with the reason in Persian.
+    try:
+        normalize_phone(field.data or "")
+    except InvalidPhoneNumber:
+        typed = normalize_digits(field.data or "")
+        digits = sum(char.isascii() and char.isdigit() for char in typed)
+        if _PHONE_STRANGERS.search(typed):
+            raise ValidationError("شماره تلفن فقط می‌تواند رقم داشته باشد.") from None
+        if digits < 4:
+            raise ValidationError("دست‌کم چهار رقم آخر شماره را بنویسید.") from None
+        if digits > 15:
+            raise ValidationError("شماره تلفن حداکثر پانزده رقم است.") from None
+        raise ValidationError(
+            "این شماره درست نوشته نشده است؛ + فقط در آغاز شماره می‌آید."
+        ) from None
 
 
 def _code_chars(form, field) -> None:
-    value = normalize_digits(field.data or "").replace(" ", "")
+    # The IVR and the ticket service read codes with the same normalizer, so
+    # a code pasted as 202-132-3482 finds what a caller typing it would.
+    value = normalize_tracking_code(field.data)
     if value and not (value.isascii() and value.isdigit()):
         raise ValidationError("کد رهگیری فقط از رقم تشکیل می‌شود.")
     if len(value) > 10:
@@ -106,7 +129,7 @@ class TicketFilterForm(FlaskForm):
     status = SelectField(
         "وضعیت",
         choices=[SelectChoice("", "همه")]
-        + [SelectChoice(s.value, STATUS_LABELS[s]) for s in TicketStatus],
+        + [SelectChoice(s.value, AGENT_STATUS_LABELS[s]) for s in TicketStatus],
         default="",
         validate_choice=False,
         validators=[listed_choice],
@@ -134,14 +157,13 @@ class TicketFilterForm(FlaskForm):
 
     def search_arguments(self) -> dict:
         """Keyword arguments for ticketing.search.search_tickets."""
-        phone = normalize_digits(self.phone.data or "")
-        phone = "".join(char for char in phone if char.isdigit())
-        code = normalize_digits(self.code.data or "").replace(" ", "")
+        # Validated: normalize_phone takes the number (search does it again).
+        phone = normalize_phone(self.phone.data) if self.phone.data else None
         return {
             "text": normalize_text(self.q.data) or None,
             "status": self.status.data or None,
-            "phone": phone or None,
-            "tracking_code": code or None,
+            "phone": phone,
+            "tracking_code": normalize_tracking_code(self.code.data) or None,
         }
 
     def query_arguments(self, *, with_sort: bool = False) -> dict:
@@ -175,7 +197,7 @@ class StatusForm(FlaskForm):
         self.target.choices = [
             SelectChoice(KEEP_STATUS, "بدون تغییر وضعیت (فقط یادداشت)")
         ] + [
-            SelectChoice(status.value, STATUS_LABELS[status])
+            SelectChoice(status.value, AGENT_STATUS_LABELS[status])
             for status in next_statuses(ticket.status)
         ]
 

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import ast
 import datetime as dt
+import re
+from pathlib import Path
 
 from tests.web.conftest import login, make_ticket
 from ticketing import calls
@@ -201,3 +204,153 @@ def test_queue_result_steps_without_a_time():
     )
     # Whatever the step holds is escaped.
     assert "<b>" not in action("answered:<b>")
+
+
+def _step(kind: str, value: str = "", node: str = "status_lookup"):
+    from types import SimpleNamespace
+
+    return SimpleNamespace(kind=kind, node=node, value=value)
+
+
+def test_route_details_name_actions_services_and_checks_in_persian(client, users, db):
+    with session_scope(db) as session:
+        session.add(Service(code="passport", menu_key="2", name="گذرنامه"))
+    steps = [
+        ("menu", "main", ""),
+        ("key", "main", "3"),
+        ("action", "main", "status_lookup"),
+        ("menu", "status_lookup", ""),
+        ("action", "status_lookup", "status_attempt"),
+        ("key", "status_lookup", "1234567890"),
+        ("action", "status_lookup", "verified:caller_id"),
+        ("key", "status_lookup", ""),
+        ("invalid", "status_lookup", "last_four"),
+        ("key", "status_lookup", "****"),
+        ("action", "status_lookup", "verified:last_four"),
+        ("menu", "service_info", ""),
+        ("action", "service_info", "service:passport"),
+    ]
+    _call(db, "1733300003.1", "09120000031", steps, "self_served", "status_lookup")
+    login(client, "super1")
+
+    html = client.get("/calls").get_data(as_text=True)
+    details = html[html.index('<ol class="steps">') : html.index("</ol>")]
+    lines = re.findall(r"<li>(.*?)</li>", details, re.S)
+
+    for internal in ("status_lookup", "passport", "verified", "caller_id", "last_four"):
+        assert internal not in details
+    assert "رفتن به «پیگیری درخواست»" in details
+    assert "اطلاعات خدمت «گذرنامه» خوانده شد" in details
+    assert "هویت تماس‌گیرنده با شمارهٔ تلفن خودش تأیید شد" in details
+    assert "چهار رقم آخر شماره درست نبود" in details
+    assert "هویت تماس‌گیرنده با چهار رقم آخر شماره تأیید شد" in details
+    assert 'رقم‌های <bdi dir="ltr">۱۲۳۴۵۶۷۸۹۰</bdi> وارد شد' in details
+    assert "۴ رقم وارد شد" in details
+    # Nothing typed is said; no line ends with a bare label.
+    assert "چیزی وارد نشد در «پیگیری درخواست»" in details
+    assert len(lines) == len(steps)
+    for line in lines:
+        said = re.sub(r"<[^>]+>", "", line).split("·", 1)[1].strip()
+        assert said and "«»" not in said and "  " not in said, line
+        assert not re.search(r"[A-Za-z]", said), line
+
+
+# What the IVR writes from a variable rather than a literal, by step kind:
+# keys from ivr/choice.py and the flows, actions from the menu (navigator,
+# queue_exit) and the queue's end (call_ended), the recording's spool path.
+VARIABLE_STEPS = {
+    "key": ["4", "*", "#", "1234567890", "****", ""],
+    "invalid": ["7", "#"],
+    "timeout": ["5"],
+    "action": ["goodbye", "answered:42", "abandoned:95", "answered", "abandoned"],
+    "record": ["/var/spool/asterisk/callcenter/1733.5-1"],
+    "transfer": ["consultation", "operator"],
+    "hangup": ["caller", "ivr", "call_ended"],
+    "menu": [""],
+    "prompt": ["main/greeting"],
+}
+
+# Stands for every {placeholder} of an f-string step value.
+SAMPLE = "12"
+
+
+def _literal(node: ast.expr) -> str | None:
+    """A step value as the IVR writes it, or None when it is a variable."""
+    if isinstance(node, ast.Constant):
+        return str(node.value)
+    if isinstance(node, ast.JoinedStr):
+        return "".join(
+            part.value if isinstance(part, ast.Constant) else SAMPLE
+            for part in node.values
+        )
+    return None
+
+
+def _steps_written_by_the_ivr() -> tuple[set[tuple[str, str]], set[str]]:
+    """(kind, value) of every call.step() in ivr/ with a literal value, and
+    the kinds of those whose value is a variable."""
+    import ivr
+
+    literal: set[tuple[str, str]] = set()
+    variable: set[str] = set()
+    for path in Path(ivr.__file__).parent.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and node.func.attr == "step"
+                and node.args
+                and isinstance(node.args[0], ast.Constant)
+            ):
+                continue
+            kind = node.args[0].value
+            value = _literal(node.args[1]) if len(node.args) > 1 else ""
+            if value is None:
+                variable.add(kind)
+            else:
+                literal.add((kind, value))
+    return literal, variable
+
+
+def test_every_step_the_ivr_writes_reads_in_persian():
+    from ivr.flows import ACTIONS
+    from web_console.filters import step_summary
+
+    literal, variable = _steps_written_by_the_ivr()
+    # The scan must see the IVR's steps, or this test would prove nothing.
+    assert {("action", "verified:caller_id"), ("invalid", "last_four")} <= literal
+    assert variable <= set(VARIABLE_STEPS), "add samples for the new step"
+
+    samples = set(literal)
+    samples |= {
+        (kind, value) for kind in VARIABLE_STEPS for value in VARIABLE_STEPS[kind]
+    }
+    samples |= {("action", action) for action in ACTIONS}
+    services = {SAMPLE: "گذرنامه"}
+
+    for kind, value in sorted(samples):
+        said = step_summary(_step(kind, value), services)
+        if kind == "prompt":
+            assert said is None
+            continue
+        text = re.sub(r"<[^>]+>", "", str(said))
+        assert text.strip() and "«»" not in text, (kind, value)
+        assert not re.search(r"[A-Za-z]", text), (kind, value, text)
+
+
+def test_unknown_step_values_show_escaped_and_readable():
+    from web_console.filters import step_summary
+
+    for kind, value in [
+        ("action", "<b>new_action</b>"),
+        ("action", "service:<b>"),
+        ("action", "closed:<b>"),
+        ("action", "queue_again:<b>"),
+        ("invalid", "<b>new_check</b>"),
+        ("key", "<b>"),
+        ("transfer", "<b>"),
+        ("<b>", "<i>"),
+    ]:
+        said = str(step_summary(_step(kind, value)))
+        assert "<b>" not in said and "<i>" not in said, (kind, value)
+        assert "&lt;" in said, (kind, value)

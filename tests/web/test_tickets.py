@@ -8,10 +8,11 @@ import re
 
 from sqlalchemy import update
 
-from callcenter.persian import to_persian_digits
+from callcenter.persian import normalize_phone, to_persian_digits
 from tests.web.conftest import csrf_token, make_ticket, write_wav
 from ticketing.db import session_scope
 from ticketing.models import RecordingState, Ticket
+from ticketing.tracking import is_valid_tracking_code
 
 
 def _ticket(url: str, ticket_id: int) -> Ticket:
@@ -73,6 +74,59 @@ def test_tracking_code_filter_in_persian_digits(agent_client, db):
     assert _ids_on_list(agent_client, "?code=" + to_persian_digits(code)) == {wanted}
 
 
+def _ids_for(client, **filters) -> set[int]:
+    html = client.get("/tickets", query_string=filters).get_data(as_text=True)
+    return {int(found) for found in re.findall(r'data-ticket-id="(\d+)"', html)}
+
+
+def test_tracking_code_filter_takes_what_the_ivr_and_service_take(agent_client, db):
+    wanted = make_ticket(db)
+    make_ticket(db)
+    code = _ticket(db, wanted).tracking_code
+    written = [
+        f"{code[:3]}-{code[3:6]}-{code[6:]}",
+        f"{code[:5]}_{code[5:]}",
+        f"{code[:5]}.{code[5:]}",
+        f"{code[:5]}/{code[5:]}",
+        f"#{code}#",
+        f"{code[:5]}\u200c{code[5:]}",
+        to_persian_digits(f"{code[:3]}-{code[3:6]}-{code[6:]}"),
+        f" {code[:5]}\t{code[5:]} ",
+    ]
+
+    for typed in written:
+        # The one normalizer (ticketing.tracking) accepts each of them...
+        assert is_valid_tracking_code(typed), typed
+        # ...and the console's code field finds the same ticket.
+        assert _ids_for(agent_client, code=typed) == {wanted}, typed
+
+
+def test_text_filter_finds_the_start_of_a_code_written_with_dashes(agent_client, db):
+    wanted = make_ticket(db)
+    code = _ticket(db, wanted).tracking_code
+
+    found = _ids_for(agent_client, q=f"{code[:3]}-{code[3:6]}")
+    separators_only = _ids_for(agent_client, q="-")
+
+    assert found == {wanted}
+    assert separators_only == set()
+
+
+def test_phone_filter_takes_what_the_phone_normalizer_takes(agent_client, db):
+    wanted = make_ticket(db, caller="09120000000")
+    make_ticket(db, caller="09351111111")
+
+    for typed in ("0912.000.0000", "0912\u00a0000\u00a00000", "+98 912 000 0000"):
+        assert normalize_phone(typed) == "09120000000"
+        assert _ids_for(agent_client, phone=typed) == {wanted}, typed
+
+    # A plus sign inside the number is no phone number anywhere, so the
+    # field says so instead of searching for the digits around it.
+    inner_plus = agent_client.get("/tickets", query_string={"phone": "0912+0000000"})
+    assert inner_plus.status_code == 400
+    assert "+ فقط در آغاز شماره" in inner_plus.get_data(as_text=True)
+
+
 def test_mistyped_tracking_code_is_caught_by_its_check_digit(agent_client, db):
     code = _ticket(db, make_ticket(db)).tracking_code
     typo = code[:-1] + str((int(code[-1]) + 1) % 10)
@@ -88,6 +142,34 @@ def test_status_filter(agent_client, db):
     make_ticket(db)
 
     assert _ids_on_list(agent_client, "?status=resolved") == {done}
+
+
+def test_agents_read_the_waiting_status_about_the_citizen(agent_client, db):
+    ticket_id = make_ticket(db, status="waiting_for_citizen")
+    fresh_id = make_ticket(db)
+
+    listed = agent_client.get("/tickets").get_data(as_text=True)
+    page = agent_client.get(f"/tickets/{ticket_id}").get_data(as_text=True)
+    offered = agent_client.get(f"/tickets/{fresh_id}").get_data(as_text=True)
+    fed = agent_client.get("/tickets/feed?after=0").get_json()["tickets"]
+
+    option = '<option value="waiting_for_citizen">در انتظار پاسخ شهروند</option>'
+    assert option in listed and option in offered
+    assert "در انتظار پاسخ شهروند" in page
+    for html in (listed, page, offered):
+        assert "پاسخ شما" not in html
+    assert {row["status_label"] for row in fed} >= {"در انتظار پاسخ شهروند"}
+
+
+def test_citizens_keep_the_waiting_status_addressed_to_them(settings):
+    from ivr.prompts import load_prompt_texts
+    from ticketing.notifications import compose_text
+
+    heard = load_prompt_texts(settings.path(settings.prompt_text_file))
+    sms = compose_text("status_changed", "1234567890", "waiting_for_citizen", "اداره")
+
+    assert heard["status/waiting_for_citizen"] == "در انتظار پاسخ شما"
+    assert "«در انتظار پاسخ شما»" in sms
 
 
 def test_bad_filters_get_persian_errors(agent_client, db):
