@@ -75,6 +75,17 @@ class InvalidPhoneNumber(ValueError):
     """The text is not a phone number this product can call back."""
 
 
+# Marks that text copied from a right-to-left page carries unseen: joiners,
+# direction marks and embeddings, the byte-order mark, a soft hyphen.
+_INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff\u00ad]")
+
+
+def strip_invisible(text: str) -> str:
+    """text without invisible marks, for inputs that are only digits
+    (phone numbers, tracking codes): a pasted code keeps no LRM or RLM."""
+    return _INVISIBLE.sub("", text)
+
+
 def normalize_phone(text: str | None) -> str:
     """A phone number in the national form, e.g. 09120000000.
 
@@ -85,7 +96,7 @@ def normalize_phone(text: str | None) -> str:
     if text is None:
         raise InvalidPhoneNumber("no phone number")
 
-    digits = normalize_digits(text.strip())
+    digits = normalize_digits(strip_invisible(text).strip())
     digits = re.sub(r"[\s\-().]", "", digits)
     if digits.startswith("+"):
         digits = "00" + digits[1:]

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 import secrets
 
-from callcenter.persian import normalize_digits
+from callcenter.persian import normalize_digits, strip_invisible
 
 CODE_LENGTH = 10
 
@@ -54,7 +54,7 @@ def normalize_tracking_code(text: str | None) -> str:
     """ASCII digits with separators removed; no check of the code itself."""
     if not text:
         return ""
-    return _SEPARATORS.sub("", normalize_digits(text))
+    return _SEPARATORS.sub("", normalize_digits(strip_invisible(text)))
 
 
 def is_valid_tracking_code(text: str | None) -> bool:
