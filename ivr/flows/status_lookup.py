@@ -112,8 +112,11 @@ def verify_caller(call: CallContext, found: Found) -> bool:
         return True
 
     last_four = read_digits(call, "status/enter_last_four", 4)
-    # The digits are part of a phone number: kept out of the call record.
-    call.step("key", "*" * len(last_four))
+    if last_four:
+        # The digits are part of a phone number: kept out of the call record.
+        call.step("key", "*" * len(last_four))
+    else:
+        call.step("timeout", "status/enter_last_four")
     with call.session() as session:
         ticket = session.get(Ticket, found.ticket_id)
         allowed = caller_may_hear_status(ticket, call.caller_id, last_four)

@@ -411,6 +411,16 @@ def test_status_from_another_phone_with_the_last_four_digits(ivr_server):
     assert not any("2233" in value for _, _, value in heard.steps)
 
 
+def test_no_digits_for_the_last_four_is_recorded_as_a_timeout(ivr_server):
+    code = ticket_for(ivr_server, caller="09351112233")
+
+    heard = ivr_server.dial("status_lookup", [f"{code}#", "wait"], caller=CALLER)
+
+    assert "status/verify_failed" in heard.prompts
+    assert ("timeout", "status_lookup", "status/enter_last_four") in heard.steps
+    assert not [step for step in heard.steps if step[0] == "key" and not step[2]]
+
+
 def test_status_from_another_phone_with_wrong_digits_three_times(ivr_server):
     code = ticket_for(ivr_server, caller="09351112233")
     tries = [f"{code}#", "1111#"] * 3
