@@ -72,7 +72,14 @@ def normalize_text(text: str | None) -> str:
 
 
 class InvalidPhoneNumber(ValueError):
-    """The text is not a phone number this product can call back."""
+    """The text is not a phone number this product can call back. reason
+    says why, for a form to explain it: "empty", "characters" (something
+    besides digits and separators), "plus" (a + not at the start),
+    "too_short" or "too_long" (fewer than 4 or more than 15 digits)."""
+
+    def __init__(self, message: str, reason: str = "characters"):
+        super().__init__(message)
+        self.reason = reason
 
 
 # Marks that text copied from a right-to-left page carries unseen: joiners,
@@ -93,15 +100,16 @@ def normalize_phone(text: str | None) -> str:
     the forms +98..., 0098... and 98... (mobile without the leading zero).
     Raises InvalidPhoneNumber for anything else, so callers can show why.
     """
-    if text is None:
-        raise InvalidPhoneNumber("no phone number")
+    if not text or not text.strip():
+        raise InvalidPhoneNumber("no phone number", "empty")
 
     digits = normalize_digits(strip_invisible(text).strip())
     digits = re.sub(r"[\s\-().]", "", digits)
     if digits.startswith("+"):
         digits = "00" + digits[1:]
     if not digits.isascii() or not digits.isdigit():
-        raise InvalidPhoneNumber(f"not a phone number: {text!r}")
+        reason = "plus" if digits.replace("+", "").isdigit() else "characters"
+        raise InvalidPhoneNumber(f"not a phone number: {text!r}", reason)
 
     if digits.startswith("0098"):
         digits = "0" + digits[4:]
@@ -110,8 +118,10 @@ def normalize_phone(text: str | None) -> str:
     elif digits.startswith("9") and len(digits) == 10:
         digits = "0" + digits
 
-    if not 4 <= len(digits) <= 15:
-        raise InvalidPhoneNumber(f"not a phone number: {text!r}")
+    if len(digits) < 4:
+        raise InvalidPhoneNumber(f"too short for a phone number: {text!r}", "too_short")
+    if len(digits) > 15:
+        raise InvalidPhoneNumber(f"too long for a phone number: {text!r}", "too_long")
     return digits
 
 

@@ -114,7 +114,8 @@ def persian_phone(value: str | None) -> str:
 
 def duration(seconds: float | None) -> str:
     """۱:۰۵ for 65 seconds."""
-    if not seconds:
+    # A clock that stepped back can make an end precede its start.
+    if not seconds or seconds < 0:
         return to_persian_digits("0:00")
     whole = round(seconds)
     return to_persian_digits(f"{whole // 60}:{whole % 60:02d}")
@@ -193,7 +194,7 @@ def step_summary(step, services: dict[str, str] | None = None) -> Markup | None:
     if kind == "record":
         return _record_summary(value)
     if kind == "action":
-        return _action_summary(value, menu, services or {})
+        return _action_summary(value, node, menu, services or {})
     if kind == "transfer":
         if not value:
             return Markup("انتقال به صف")
@@ -245,7 +246,9 @@ def _record_summary(value: str) -> Markup:
     return Markup("ضبط پیام")
 
 
-def _action_summary(value: str, menu: Markup, services: dict[str, str]) -> Markup:
+def _action_summary(
+    value: str, node: str, menu: Markup, services: dict[str, str]
+) -> Markup:
     if value in ACTION_LABELS:
         return escape(ACTION_LABELS[value])
     if value in MENU_LABELS:
@@ -269,11 +272,11 @@ def _action_summary(value: str, menu: Markup, services: dict[str, str]) -> Marku
             return Markup("بازگشت به صف (صف پیشین معلوم نبود)")
         return Markup("بازگشت به صف «{}»").format(_queue_name(rest))
     if name in ("answered", "abandoned"):
-        return _queue_result(name, rest, menu)
+        return _queue_end_summary(name, rest, _queue_name(node))
     return Markup("اقدام {}").format(technical(value))
 
 
-def _queue_result(name: str, seconds: str, queue: Markup) -> Markup:
+def _queue_end_summary(name: str, seconds: str, queue: Markup) -> Markup:
     """How a queue ended (ivr.flows.call_ended): answered after the hold
     time Asterisk gave, or given up after the wait since the hand-off."""
     waited = _seconds(seconds)

@@ -189,6 +189,20 @@ def test_queue_results_in_the_list_and_its_filter(client, users, db):
     assert "تماس‌گیرنده پس از ۹۵ ثانیه انتظار در صف «مشاوره» قطع کرد" in everything
 
 
+def test_a_queue_result_in_an_unknown_queue_is_set_apart_left_to_right():
+    from types import SimpleNamespace
+
+    from web_console.filters import duration, step_summary
+
+    step = SimpleNamespace(kind="action", node="night<q>", value="answered:5")
+
+    assert str(step_summary(step)) == (
+        'کارشناس در صف «<bdi dir="ltr">night&lt;q&gt;</bdi>» '
+        "پس از ۵ ثانیه انتظار پاسخ داد"
+    )
+    assert duration(-5) == "۰:۰۰"
+
+
 def test_queue_result_steps_without_a_time():
     from types import SimpleNamespace
 

@@ -126,6 +126,12 @@ def test_phone_filter_takes_what_the_phone_normalizer_takes(agent_client, db):
     assert inner_plus.status_code == 400
     assert "+ فقط در آغاز شماره" in inner_plus.get_data(as_text=True)
 
+    # A bare international prefix has no plus to blame: too few digits.
+    prefix_only = agent_client.get("/tickets", query_string={"phone": "0098"})
+    assert prefix_only.status_code == 400
+    assert "چهار رقم" in prefix_only.get_data(as_text=True)
+    assert "+ فقط" not in prefix_only.get_data(as_text=True)
+
 
 def test_mistyped_tracking_code_is_caught_by_its_check_digit(agent_client, db):
     code = _ticket(db, make_ticket(db)).tracking_code
