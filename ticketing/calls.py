@@ -204,7 +204,11 @@ def end_call(
 
     # The hangup handler closes every call again, most often as its flow
     # left it: that second close is not news at INFO.
-    already = call.ended_at is not None and call.outcome == outcome.value
+    already = (
+        call.ended_at is not None
+        and call.outcome == outcome.value
+        and call.outcome_detail == _clip(detail, 200)
+    )
     call.outcome = outcome
     call.outcome_detail = _clip(detail, 200)
     if ended_at is not None:
