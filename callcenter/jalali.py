@@ -61,28 +61,36 @@ def to_jalali(day: dt.date | dt.datetime) -> jdatetime.date:
     return jdatetime.date.fromgregorian(date=day)
 
 
-def parse_jalali_date(text: str) -> dt.date:
-    """'1403/12/30' (any digits, / - or . between) to a Gregorian date."""
+def parse_jalali_date(text: str, today: dt.date | None = None) -> dt.date:
+    """'1403/12/30' (any digits, / - or . between) to a Gregorian date.
+
+    With today, a year too far ahead is refused first (check_plausible_year),
+    so typed Gregorian numbers that name no Jalali day, like 2026/12/31,
+    still get the hint.
+    """
     match = _DATE.match(normalize_digits(text or ""))
     if not match:
         raise InvalidJalaliDate(f"not a Jalali date (YYYY/MM/DD): {text!r}")
 
     year, month, day = (int(part) for part in match.groups())
+    if today is not None:
+        _check_year(year, month, day, today)
     try:
         return jdatetime.date(year, month, day).togregorian()
     except ValueError:
         raise InvalidJalaliDate(f"no such Jalali day: {text!r}") from None
 
 
-# A date an admin types in a file or form that lies more years than this
-# from now is a slip, most often a Gregorian date where the Jalali one
-# belongs: 2026/08/05 is a real day of the Jalali year 2026, six centuries on.
+# A date an admin types in a file or form more years than this ahead of now
+# is a slip, most often a Gregorian date where the Jalali one belongs:
+# 2026/08/05 is a real day of the Jalali year 2026, six centuries on. Years
+# in the past are not refused: an admin may keep last years' holidays.
 PLAUSIBLE_YEARS = 5
 
 
 class ImplausibleJalaliDate(InvalidJalaliDate):
-    """A real Jalali day, but in a year far from this one. str() is English;
-    persian says the same for a form."""
+    """A Jalali year far ahead of this one. str() is English; persian says
+    the same for a form."""
 
     def __init__(self, message: str, persian: str):
         super().__init__(message)
@@ -90,19 +98,22 @@ class ImplausibleJalaliDate(InvalidJalaliDate):
 
 
 def check_plausible_year(day: dt.date, today: dt.date) -> None:
-    """ImplausibleJalaliDate unless the day (parsed as Jalali) falls within
-    PLAUSIBLE_YEARS Jalali years of today; names the Jalali day it would be
-    if the admin typed a Gregorian date."""
-    year, month, day_of_month = jalali_parts(day)
+    """ImplausibleJalaliDate if the day (parsed as Jalali) falls more than
+    PLAUSIBLE_YEARS Jalali years after today; names the Jalali day it would
+    be if the admin typed a Gregorian date."""
+    _check_year(*jalali_parts(day), today)
+
+
+def _check_year(year: int, month: int, day_of_month: int, today: dt.date) -> None:
     this_year = to_jalali(today).year
-    if abs(year - this_year) <= PLAUSIBLE_YEARS:
+    if year - this_year <= PLAUSIBLE_YEARS:
         return
 
     typed = f"{year:04d}/{month:02d}/{day_of_month:02d}"
     message = (
-        f"{typed}: the year {year} is far from the current Jalali year {this_year}"
+        f"{typed}: the year {year} is far ahead of the current Jalali year {this_year}"
     )
-    persian = f"سال {year} از سال جاری ({this_year}) بسیار دور است"
+    persian = f"سال {year} از سال جاری ({this_year}) بسیار جلوتر است"
     as_gregorian = _gregorian_day(year, month, day_of_month, today)
     if as_gregorian is not None:
         jalali = to_jalali(as_gregorian)

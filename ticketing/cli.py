@@ -245,7 +245,7 @@ def _closure_window(
 
     now = tehran_now()
     try:
-        day = parse_jalali_date(day_text) if day_text else now.date()
+        day = parse_jalali_date(day_text, now.date()) if day_text else now.date()
     except InvalidJalaliDate as error:
         raise click.BadParameter(str(error), param_hint="--date") from None
     try:

@@ -147,8 +147,7 @@ def read_holiday_file(
             problems.append(f"{where}: holiday is missing `name`")
 
         try:
-            day = parse_jalali_date(raw_date)
-            check_plausible_year(day, today)
+            day = parse_jalali_date(raw_date, today)
         except InvalidJalaliDate as error:
             problems.append(f"{path}:{entry.line_of('date')}: {error}")
             continue

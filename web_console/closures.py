@@ -23,7 +23,10 @@ blueprint = Blueprint("closures", __name__)
 
 def _date_field(form, field) -> None:
     try:
-        jalali.parse_jalali_date(field.data)
+        jalali.parse_jalali_date(field.data, jalali.tehran_now().date())
+    except jalali.ImplausibleJalaliDate as error:
+        # A Gregorian date gets its hint even when it names no Jalali day.
+        raise ValidationError(error.persian) from None
     except jalali.InvalidJalaliDate:
         raise ValidationError(
             "تاریخ را به شکل ۱۴۰۵/۰۹/۱۳ بنویسید (روزی که در تقویم هست)."

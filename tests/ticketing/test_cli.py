@@ -22,7 +22,10 @@ from .test_jobs import make_ticket, write_wav
 NEAR_DAY = format_date(tehran_now() + dt.timedelta(days=30))
 FAR_DAY = format_date(tehran_now() + dt.timedelta(days=400))
 PAST_DAY = format_date(tehran_now() - dt.timedelta(days=400))
-GREGORIAN_DAY = (tehran_now() + dt.timedelta(days=30)).strftime("%Y/%m/%d")
+# This year's Gregorian numbers, whatever the day: 12/31 names no Jalali day
+# (Esfand has at most 30), 07/15 a real one six centuries on.
+GREGORIAN_DAY = f"{tehran_now().year}/12/31"
+GREGORIAN_REAL_JALALI_DAY = f"{tehran_now().year}/07/15"
 
 
 @pytest.fixture
@@ -131,6 +134,7 @@ def test_closure_for_the_rest_of_today(run, db):
         (["--date", NEAR_DAY, "--from", "25:00"], "expected HH:MM"),
         (["--date", NEAR_DAY, "--from", "12:00", "--to", "09:00"], "end after"),
         (["--date", GREGORIAN_DAY], "looks like a Gregorian date"),
+        (["--date", GREGORIAN_REAL_JALALI_DAY], "looks like a Gregorian date"),
         (["--date", FAR_DAY], "more than a year ahead"),
         (["--date", PAST_DAY, "--from", "09:00", "--to", "10:00"], "already over"),
     ],

@@ -197,6 +197,9 @@ def test_missing_holiday_file_is_an_error(session, settings, tmp_path):
 
 ONLY_1405 = "holidays:\n  - date: 1405/01/24\n    name: الف\n    lunar: true\n"
 
+# A day of 1405, for reading 1405 files the same in any year the tests run.
+IN_1405 = parse_jalali_date("1405/09/13")
+
 
 def _only_1405(settings, tmp_path):
     path = _holiday_file(tmp_path, ONLY_1405)
@@ -243,12 +246,12 @@ def test_nowruz_1406_is_closed_with_a_file_of_1405(session, settings, tmp_path):
 def test_holiday_check_lists_the_built_in_ones_of_the_file_years(tmp_path):
     path = _holiday_file(tmp_path, ONLY_1405)
 
-    holidays = read_holidays(path)
+    holidays = read_holidays(path, IN_1405)
 
     assert holidays[parse_jalali_date("1405/01/01")].name == "جشن نوروز"
     assert parse_jalali_date("1405/12/29") in holidays
     assert parse_jalali_date("1406/01/01") not in holidays
-    assert len(read_holiday_file(path)) == 1
+    assert len(read_holiday_file(path, IN_1405)) == 1
 
 
 def test_a_date_listed_twice_names_both_lines(tmp_path):
@@ -262,7 +265,7 @@ def test_a_date_listed_twice_names_both_lines(tmp_path):
     )
 
     with pytest.raises(HolidayFileError) as caught:
-        read_holidays(path)
+        read_holidays(path, IN_1405)
 
     assert "holidays.yaml:4: date 1405/4/4 is already listed on line 2" in str(
         caught.value
@@ -275,7 +278,7 @@ def test_a_file_entry_on_a_built_in_day_names_both(tmp_path):
         "holidays:\n  - date: 1405/03/14\n    name: عید غدیر\n    lunar: true\n",
     )
 
-    holiday = read_holidays(path)[parse_jalali_date("1405/03/14")]
+    holiday = read_holidays(path, IN_1405)[parse_jalali_date("1405/03/14")]
 
     assert holiday.name == "رحلت امام خمینی، عید غدیر"
 
@@ -321,7 +324,7 @@ def test_agi_serve_start_up_warns_about_an_uncovered_year(
 def test_shipped_file_lists_no_built_in_holiday_again(settings):
     from ticketing.hours import FIXED_HOLIDAYS
 
-    shipped = read_holiday_file(settings.path(settings.holidays_file))
+    shipped = read_holiday_file(settings.path(settings.holidays_file), IN_1405)
     built_in = {(month, day) for month, day, _ in FIXED_HOLIDAYS}
 
     for day in shipped:
@@ -424,11 +427,13 @@ def test_a_gregorian_or_far_year_names_its_line(tmp_path):
         "    name: نزدیک\n"
         f"  - date: {typed}\n"
         "    name: میلادی\n"
-        f"  - date: {this_year - 6}/01/20\n"
+        f"  - date: {this_year + 6}/01/20\n"
         "    name: دور\n"
         f"  - date: {gregorian.isoformat()}\n"
         "    name:\n"
-        "      عید: فطر\n",
+        "      عید: فطر\n"
+        f"  - date: {today.year}/12/31\n"
+        "    name: میلادی، نه روز شمسی\n",
     )
 
     with pytest.raises(HolidayFileError) as caught:
@@ -437,16 +442,34 @@ def test_a_gregorian_or_far_year_names_its_line(tmp_path):
     message = str(caught.value)
     same_day = normalize_digits(format_date(gregorian))
     assert (
-        f"holidays.yaml:4: {typed}: the year {gregorian.year} is far from the "
-        f"current Jalali year {this_year}; it looks like a Gregorian date: give "
-        f"the Jalali one ({same_day})"
+        f"holidays.yaml:4: {typed}: the year {gregorian.year} is far ahead of "
+        f"the current Jalali year {this_year}; it looks like a Gregorian date: "
+        f"give the Jalali one ({same_day})"
     ) in message
     assert (
-        f"holidays.yaml:6: {this_year - 6}/01/20: the year {this_year - 6} is far"
+        f"holidays.yaml:6: {this_year + 6}/01/20: the year {this_year + 6} is far"
     ) in message
     assert "holidays.yaml:8:" in message and "Gregorian" in message
     assert (
         'holidays.yaml:9: `name` must be text (": " makes it `key: value`; '
         'put it in quotes: "عید: فطر")'
     ) in message
+    # Esfand has at most 30 days: the hint must come before "no such day".
+    last_day = normalize_digits(format_date(dt.date(today.year, 12, 31)))
+    assert (
+        f"holidays.yaml:11: {today.year}/12/31: the year {today.year} is far ahead"
+    ) in message
+    assert f"give the Jalali one ({last_day})" in message
+    assert "no such Jalali day" not in message
     assert ":2:" not in message
+
+
+def test_past_years_are_kept_and_the_shipped_file_does_not_expire(settings, tmp_path):
+    path = _holiday_file(tmp_path, "holidays:\n  - date: 1399/01/24\n    name: الف\n")
+    in_1411 = parse_jalali_date("1411/01/01")
+
+    old = read_holiday_file(path, in_1411)
+    shipped = read_holiday_file(settings.path(settings.holidays_file), in_1411)
+
+    assert list(old) == [parse_jalali_date("1399/01/24")]
+    assert parse_jalali_date("1405/01/24") in shipped
