@@ -26,7 +26,16 @@ from pydantic import (
 )
 
 from callcenter.persian import normalize_digits
-from ticketing.datafile import DataFileError, read_yaml, to_python
+from ticketing.datafile import (
+    DataFileError,
+    duplicate_keys,
+    line_of,
+    parse_yaml,
+    read_text,
+    scalar_text,
+    to_python,
+    twice,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -194,17 +203,131 @@ def _is_pydantic(part: object) -> bool:
     return isinstance(part, str) and ("[" in part or part.startswith("function-"))
 
 
-# A `#` key left bare starts a YAML comment: the option would vanish.
-_BARE_HASH_KEY = re.compile(r"^\s*(?:-\s*)?#\s*:")
+# A `#` key left bare starts a YAML comment: the option would vanish. Only
+# a line at an option key's place counts; other comments may start `#:`.
+_BARE_HASH_KEY = re.compile(r"^(\s*)(?:-\s*)?#\s*:")
+
+_DIGITS = re.compile(r"^[0-9]+$")
 
 
-def _bare_hash_keys(path: Path, text: str) -> list[str]:
-    return [
-        f"{path}:{number}: a bare # starts a YAML comment, so this option is "
-        'ignored: put the key in quotes, "#":'
-        for number, line in enumerate(text.splitlines(), start=1)
-        if _BARE_HASH_KEY.match(line)
-    ]
+def _menu_nodes(root: yaml.Node | None) -> list[tuple[str, yaml.MappingNode]]:
+    """(node id as written, its mapping) for each node under `nodes:`."""
+    if not isinstance(root, yaml.MappingNode):
+        return []
+    found = []
+    for key_node, value_node in root.value:
+        if key_node.value == "nodes" and isinstance(value_node, yaml.MappingNode):
+            for id_node, node in value_node.value:
+                if isinstance(node, yaml.MappingNode):
+                    found.append((str(id_node.value), node))
+    return found
+
+
+def _bare_hash_keys(path: Path, text: str, root: yaml.Node | None) -> list[str]:
+    """Lines in a node's options, at the options' key indent, where a `#:`
+    hides an option. Without a tree (a syntax error) nothing is said."""
+    lines = text.splitlines()
+    problems = []
+    for _, node in _menu_nodes(root):
+        keys = node.value
+        for index, (key_node, value_node) in enumerate(keys):
+            if key_node.value != "options":
+                continue
+            first = key_node.start_mark.line + 1
+            last = (
+                keys[index + 1][0].start_mark.line
+                if index + 1 < len(keys)
+                else node.end_mark.line + 1
+            )
+            indent, given = None, set()
+            if isinstance(value_node, yaml.MappingNode) and value_node.value:
+                indent = value_node.value[0][0].start_mark.column
+                given = {str(k.value) for k, _ in value_node.value}
+            if "#" in given:
+                continue
+            for number in range(first, min(last, len(lines))):
+                match = _BARE_HASH_KEY.match(lines[number])
+                if not match:
+                    continue
+                column = len(match.group(1))
+                if column == indent or (
+                    indent is None and column > key_node.start_mark.column
+                ):
+                    problems.append(
+                        f"{path}:{number + 1}: a bare # starts a YAML comment, "
+                        "so this option is ignored: put the key in quotes, "
+                        '"#":'
+                    )
+    return problems
+
+
+def _as_written(path: Path, root: yaml.Node | None, data: dict) -> list[str]:
+    """Option keys, timeout and retries taken from the file's text, not
+    YAML's conversion (00 is 0, 010 is 8, yes is 1 to YAML): each key must
+    be one telephone key, digits normalized, and given once; timeout and
+    retries are digits. Puts them into data; returns the problems."""
+    problems: list[tuple[int, str]] = []
+    nodes = data.get("nodes")
+    if not isinstance(nodes, dict):
+        return []
+    by_id = {str(node_id): node for node_id, node in nodes.items()}
+
+    for node_id, node in _menu_nodes(root):
+        values = by_id.get(node_id)
+        if not isinstance(values, dict):
+            continue
+        for key_node, value_node in node.value:
+            field = key_node.value
+            where = f"{path}:{line_of(key_node)}: nodes.{node_id}.{field}"
+            if field == "options" and isinstance(value_node, yaml.MappingNode):
+                values["options"] = _option_keys(path, node_id, value_node, problems)
+            elif field in ("timeout", "retries") and isinstance(
+                value_node, yaml.ScalarNode
+            ):
+                text = scalar_text(value_node)
+                if text is None:
+                    continue
+                digits = normalize_digits(text).strip()
+                if not _DIGITS.match(digits):
+                    problems.append(
+                        (
+                            line_of(key_node),
+                            f"{where}: a whole number in digits, not {text!r}",
+                        )
+                    )
+                    continue
+                values[field] = int(digits)
+    return [problem for _, problem in sorted(problems)]
+
+
+def _option_keys(
+    path: Path,
+    node_id: str,
+    options: yaml.MappingNode,
+    problems: list[tuple[int, str]],
+) -> dict[str, object]:
+    built: dict[str, object] = {}
+    first_line: dict[str, int] = {}
+    for key_node, value_node in options.value:
+        written = str(key_node.value)
+        key = normalize_digits(written).strip()
+        line = line_of(key_node)
+        if key not in KEYS:
+            problems.append(
+                (
+                    line,
+                    f"{path}:{line}: nodes.{node_id}.options: {written!r} is not "
+                    "a telephone key (0-9, * or #)",
+                )
+            )
+        elif key in built:
+            # The same text twice is duplicate_keys' to report.
+            if written != key or line != first_line[key]:
+                problems.append((line, twice(path, written, line, first_line[key])))
+        else:
+            built[key] = to_python(value_node)
+            first_line[key] = line
+    return built
 
 
 def load_menu(path: str | Path, prompt_names: set[str] | None = None) -> Menu:
@@ -214,24 +337,23 @@ def load_menu(path: str | Path, prompt_names: set[str] | None = None) -> Menu:
     named in the settings.
     """
     path = Path(path)
-    root, problems = None, []
     try:
-        root = read_yaml(path)
+        text = read_text(path)
+        root = parse_yaml(path, text, check_duplicates=False)
     except DataFileError as error:
-        problems = error.problems
+        raise MenuError("\n".join(error.problems)) from None
 
     # First: a vanished `#` option explains the errors that follow from it.
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
-        text = ""
-    problems = _bare_hash_keys(path, text) + problems
+    problems = _bare_hash_keys(path, text, root) + duplicate_keys(path, root)
     if problems:
         raise MenuError("\n".join(problems))
 
     data = to_python(root)
     if not isinstance(data, dict):
         raise MenuError(f"{path}:1: the menu file must be a mapping with 'nodes'")
+    problems = _as_written(path, root, data)
+    if problems:
+        raise MenuError("\n".join(problems))
 
     try:
         menu = Menu.model_validate(data)

@@ -4,7 +4,11 @@ Every data file (the catalogue, the holiday list, the IVR menu, the prompt
 catalogue) is parsed by read_yaml here, so they share what YAML alone would
 not tell an admin: a key given twice at any level (YAML keeps the last one
 silently), and a syntax error with both the line where the broken part
-starts and the line where the parser gave up.
+starts and the line where the parser gave up. An alias (*a) inside the
+part its own anchor (&a) marks is refused: the tree would be a loop, and a
+file re-read by a running IVR must not send a reader round in circles.
+Other aliases are kept (the shipped menu shares one options list); they
+share nodes, so every walk of the tree must visit a node once.
 
 The catalogue and the holiday list are lists of entries (mappings). A
 mistake must be reported as `file:line: problem`, so an admin can fix it
@@ -17,8 +21,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
-
-from callcenter.persian import normalize_digits
 
 
 class DataFileError(ValueError):
@@ -42,7 +44,7 @@ class Entry:
         return self.lines.get(key, self.line)
 
 
-def line_of(node: yaml.Node) -> int:
+def line_of(node: yaml.Node | yaml.Event) -> int:
     return node.start_mark.line + 1
 
 
@@ -51,15 +53,26 @@ def line_of(node: yaml.Node) -> int:
 
 def read_yaml(path: str | Path) -> yaml.Node | None:
     """The file's node tree (None for an empty file); DataFileError when it
-    cannot be read, is not YAML, or gives a key twice in one mapping."""
+    cannot be read, is not YAML, has an alias inside its own anchor or gives
+    a key twice in one mapping."""
     path = Path(path)
+    return parse_yaml(path, read_text(path))
+
+
+def read_text(path: Path) -> str:
     try:
-        text = path.read_text(encoding="utf-8")
+        return path.read_text(encoding="utf-8")
     except OSError as error:
         raise DataFileError([f"{path}: cannot read: {error.strerror}"]) from None
     except UnicodeDecodeError:
         raise DataFileError([f"{path}: not UTF-8 text"]) from None
 
+
+def parse_yaml(
+    path: Path, text: str, *, check_duplicates: bool = True
+) -> yaml.Node | None:
+    """read_yaml on text already read; without check_duplicates the caller
+    runs duplicate_keys itself (the menu, to say more first)."""
     loader = yaml.SafeLoader(text)
     try:
         root = loader.get_single_node()
@@ -70,10 +83,33 @@ def read_yaml(path: str | Path) -> yaml.Node | None:
     finally:
         loader.dispose()
 
-    duplicates = duplicate_keys(path, root)
+    # Before any walk of the tree: an alias can make it a loop.
+    loops = _alias_loops(path, text)
+    if loops:
+        raise DataFileError(loops)
+
+    duplicates = duplicate_keys(path, root) if check_duplicates else []
     if duplicates:
         raise DataFileError(duplicates)
     return root
+
+
+def _alias_loops(path: Path, text: str) -> list[str]:
+    """Each alias used inside the part its own anchor marks, at its line.
+    Read from the parser's events, where the alias is still an alias."""
+    problems, open_anchors = [], []
+    for event in yaml.parse(text, Loader=yaml.SafeLoader):
+        if isinstance(event, yaml.CollectionStartEvent):
+            open_anchors.append(event.anchor)
+        elif isinstance(event, yaml.CollectionEndEvent):
+            open_anchors.pop()
+        elif isinstance(event, yaml.AliasEvent) and event.anchor in open_anchors:
+            problems.append(
+                f"{path}:{line_of(event)}: `*{event.anchor}` is used inside "
+                f"`&{event.anchor}` itself, so it would never end: write the "
+                "value out"
+            )
+    return problems
 
 
 def to_python(node: yaml.Node | None) -> object:
@@ -130,33 +166,39 @@ def _syntax_problem(path: Path, error: yaml.MarkedYAMLError) -> str:
 def duplicate_keys(path: Path, root: yaml.Node | None) -> list[str]:
     """Every key given twice in one mapping, anywhere in the tree.
 
-    Keys are compared as text with ASCII digits: `1`, "1" and "۱" are one
-    telephone key (the menu reads all three as 1).
+    Keys are compared as written: `1` and "1" are one key, `۱` is another
+    (the menu compares its telephone keys with digits normalized itself).
     """
     found: list[tuple[int, str]] = []
     pending = [root] if root is not None else []
+    # read_yaml refuses aliases; this only keeps a shared node from being
+    # walked twice should a tree come from elsewhere.
+    walked: set[int] = set()
     while pending:
         node = pending.pop()
+        if id(node) in walked:
+            continue
+        walked.add(id(node))
         if isinstance(node, yaml.MappingNode):
             seen: dict[str, int] = {}
             for key_node, value_node in node.value:
-                key = normalize_digits(str(key_node.value))
+                key = str(key_node.value)
                 line = line_of(key_node)
                 if key in seen:
-                    found.append(
-                        (
-                            line,
-                            f"{path}:{line}: `{key_node.value}` is given twice "
-                            f"(first on line {seen[key]}); YAML would keep only "
-                            "the last",
-                        )
-                    )
+                    found.append((line, twice(path, key, line, seen[key])))
                 else:
                     seen[key] = line
                 pending.append(value_node)
         elif isinstance(node, yaml.SequenceNode):
             pending.extend(node.value)
     return [problem for _, problem in sorted(found)]
+
+
+def twice(path: Path, key: str, line: int, first: int) -> str:
+    return (
+        f"{path}:{line}: `{key}` is given twice (first on line {first}); "
+        "YAML would keep only the last"
+    )
 
 
 # Text fields --------------------------------------------------------------------

@@ -88,7 +88,7 @@ def test_prompt_not_in_catalogue_names_its_line(tmp_path):
 def test_a_key_that_is_no_telephone_key(tmp_path):
     message = error_of(tmp_path, GOOD.replace('"9"', '"A"'))
     assert "not a telephone key" in message
-    assert ":6:" in message
+    assert ":8:" in message
 
 
 def test_option_with_both_goto_and_action(tmp_path):
@@ -259,3 +259,72 @@ def test_every_after_retries_action_has_a_next_prompt():
 
     assert {f"menu/next_{action}" for action in AFTER_RETRIES_ACTIONS} <= names
     assert {"menu/next_closed", "menu/last_timeout", "menu/last_invalid"} <= names
+
+
+@pytest.mark.parametrize(("written", "line"), [("00", 9), ("010", 9), ("01", 9)])
+def test_a_key_is_read_as_written_not_as_a_yaml_number(tmp_path, written, line):
+    text = GOOD.replace(
+        '      "9": {goto: other}\n',
+        f'      "9": {{goto: other}}\n      {written}: {{action: goodbye}}\n',
+    )
+
+    message = error_of(tmp_path, text)
+
+    assert (
+        f"menu.yaml:{line}: nodes.main.options: '{written}' is not a telephone "
+        "key (0-9, * or #)"
+    ) in message
+
+
+def test_an_unquoted_and_a_quoted_zero_are_one_key(tmp_path):
+    text = GOOD.replace(
+        '      "9": {goto: other}\n',
+        '      "9": {goto: other}\n      0: {action: goodbye}\n'
+        '      "۰": {action: operator}\n',
+    )
+
+    assert "menu.yaml:10: `۰` is given twice (first on line 9)" in error_of(
+        tmp_path, text
+    )
+
+
+@pytest.mark.parametrize(
+    ("field", "written"),
+    [("timeout", "010"), ("timeout", "yes"), ("retries", "on"), ("timeout", "8.5")],
+)
+def test_timeout_and_retries_are_digits_as_written(tmp_path, field, written):
+    text = GOOD.replace(
+        "    prompts: [main/menu]\n",
+        f"    prompts: [main/menu]\n    {field}: {written}\n",
+    )
+
+    if written == "010":
+        assert load_menu(write(tmp_path, text), PROMPTS).node("main").timeout == 10
+        return
+    assert (
+        f"menu.yaml:6: nodes.main.{field}: a whole number in digits, not '{written}'"
+    ) in error_of(tmp_path, text)
+
+
+def test_a_comment_starting_with_hash_colon_is_no_vanished_key(tmp_path):
+    text = "#: the menu of the office\n" + GOOD.replace(
+        "nodes:\n", "nodes:\n  # : nodes follow\n"
+    ).replace("    prompts: [x/y]\n", "    prompts: [x/y]\n    #: options below\n")
+
+    menu = load_menu(write(tmp_path, text), PROMPTS)
+
+    assert menu.node("other").keys == "*"
+
+
+def test_a_bare_hash_among_options_is_found_in_block_style(tmp_path):
+    text = GOOD.replace(
+        '      "*": {action: repeat}\n',
+        '      "*":\n        action: repeat\n      #:\n        action: operator\n',
+    )
+
+    message = error_of(tmp_path, text)
+
+    assert message.startswith(
+        f"{tmp_path / 'menu.yaml'}:14: a bare # starts a YAML comment"
+    )
+    assert "`action` is given twice" in message

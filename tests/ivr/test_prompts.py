@@ -421,3 +421,24 @@ def test_prompts_list_shows_the_service_prompts_from_the_database(settings, sess
     assert any(
         line.startswith("service/tax/menu ") for line in result.stdout.splitlines()
     )
+
+
+def test_catalogue_texts_and_names_are_read_as_written(tmp_path):
+    path = tmp_path / "prompts.yaml"
+    path.write_text("a/1: یک\na/۱: یک\nb/yes: yes\nc/time: 8:30\n", encoding="utf-8")
+
+    texts = load_prompt_texts(path)
+
+    assert texts == {"a/1": "یک", "a/۱": "یک", "b/yes": "yes", "c/time": "8:30"}
+
+
+def test_catalogue_problems_name_their_lines(tmp_path):
+    path = tmp_path / "prompts.yaml"
+    path.write_text('a/b: یک\nc/d: ""\ne/f:\n  - x\n', encoding="utf-8")
+
+    with pytest.raises(PromptCatalogueError) as caught:
+        load_prompt_texts(path)
+
+    message = str(caught.value)
+    assert "prompts.yaml:2: prompt 'c/d' has no text" in message
+    assert "prompts.yaml:3: `e/f` must be text" in message

@@ -35,11 +35,37 @@ def test_a_key_given_twice_at_any_level_names_both_lines(tmp_path):
     assert message.index("data.yaml:5:") < message.index("data.yaml:7:")
 
 
-def test_keys_with_persian_or_ascii_digits_are_one_key(tmp_path):
-    message = _problems(tmp_path, 'options:\n  "1": a\n  ۱: b\n  ١: c\n')
+def test_keys_are_compared_as_written(tmp_path):
+    # Only the menu's telephone keys are one key in any digits (ivr/menu.py).
+    path = tmp_path / "data.yaml"
+    path.write_text("a/1: x\na/۱: y\na/١: z\n", encoding="utf-8")
 
-    assert "data.yaml:3: `۱` is given twice (first on line 2)" in message
-    assert "data.yaml:4: `١` is given twice (first on line 2)" in message
+    assert len(read_yaml(path).value) == 3
+    assert "data.yaml:2: `1` is given twice (first on line 1)" in _problems(
+        tmp_path, '1: a\n"1": b\n'
+    )
+
+
+def test_an_alias_inside_its_own_anchor_is_refused_at_its_line(tmp_path):
+    message = _problems(
+        tmp_path,
+        "holidays:\n  - &a\n    date: 1405/01/24\n    name: x\n    lunar: [*a]\n",
+    )
+
+    assert message == (
+        f"{tmp_path / 'data.yaml'}:5: `*a` is used inside `&a` itself, so it "
+        "would never end: write the value out"
+    )
+
+
+def test_many_aliases_are_walked_once_each(tmp_path):
+    # Each list holds its neighbour three times: 3**60 paths, 61 nodes.
+    lines = ["a0: &a0 {k: x}"]
+    lines += [f"a{n}: &a{n} [*a{n - 1}, *a{n - 1}, *a{n - 1}]" for n in range(1, 61)]
+    lines.append("a0: again")
+    message = _problems(tmp_path, "\n".join(lines) + "\n")
+
+    assert "data.yaml:62: `a0` is given twice (first on line 1)" in message
 
 
 def test_an_unclosed_quote_names_where_it_opened_first(tmp_path):
