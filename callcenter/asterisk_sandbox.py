@@ -140,6 +140,9 @@ class AsteriskSandbox:
         """CALLCENTER_* variables that point the product at this sandbox."""
         host, _, port = self.agi_server.rpartition(":")
         return {
+            # Not a setting: the sandbox commands read it (default_root), so
+            # `sandbox call` in another shell finds this very root.
+            "CALLCENTER_SANDBOX_ROOT": str(self.root),
             "CALLCENTER_SOUNDS_DIR": str(self.sounds_dir),
             "CALLCENTER_RECORDING_SPOOL_DIR": "/var/spool/asterisk/callcenter",
             "CALLCENTER_RECORDING_SPOOL_LOCAL_DIR": str(self.spool_dir),

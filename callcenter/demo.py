@@ -167,7 +167,7 @@ def start_demo() -> None:
     finally:
         # The lock guards only the start; the pid files guard the rest.
         if box.pid is not None:
-            (run_dir / ASTERISK_PID_FILE).write_text(str(box.pid))
+            (run_dir / ASTERISK_PID_FILE).write_text(f"{box.pid}\n{box.root}\n")
         box.release_lock()
 
     env = {**os.environ, **box.settings_environ()}
@@ -201,6 +201,15 @@ def start_demo() -> None:
     click.echo(f"Login:    {DEMO_USER} / {password}")
     click.echo(f"Logs:     {run_dir}/*.log   Stop: make stop")
 
+    if ticket.recording_state != RecordingState.READY:
+        # The ticket opens, but its recording was never filed: most often
+        # another worker on the same Redis queue took the job.
+        raise click.ClickException(
+            "the recording was not filed within a minute; is another worker "
+            f"using the queue {settings.rq_queue} on {settings.redis_url}? "
+            f"Set CALLCENTER_RQ_QUEUE, or see {run_dir}/worker.log"
+        )
+
 
 def stop_demo(quiet: bool = False) -> None:
     settings = get_settings()
@@ -213,13 +222,18 @@ def stop_demo(quiet: bool = False) -> None:
 
 
 def _stop_asterisk(pid_file: Path, quiet: bool) -> None:
-    """Stop the root's Asterisk if it is the one the demo started."""
+    """Stop the root's Asterisk if it is the one the demo started. The pid
+    file names the root too: a shell without the demo's
+    CALLCENTER_SANDBOX_ROOT must still stop the right one."""
+    started, root = None, default_root()
     try:
-        started = int(pid_file.read_text().strip())
+        pid_line, _, root_line = pid_file.read_text().partition("\n")
+        started = int(pid_line.strip())
+        root = Path(root_line.strip()) if root_line.strip() else root
     except (OSError, ValueError):
-        started = None
+        pass
 
-    box = AsteriskSandbox(default_root())
+    box = AsteriskSandbox(root)
     running = box.running_pid()
     if running is not None and running == started:
         box.pid = started

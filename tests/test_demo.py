@@ -105,7 +105,9 @@ def _pids(run_dir: Path) -> dict[str, int]:
     pids = {}
     for name in (*SERVICES, Path(ASTERISK_PID_FILE).stem):
         try:
-            pids[name] = int((run_dir / f"{name}.pid").read_text().strip())
+            # The Asterisk pid file names the root on its second line.
+            text = (run_dir / f"{name}.pid").read_text()
+            pids[name] = int(text.splitlines()[0])
         except (OSError, ValueError):
             continue
     return pids
@@ -230,7 +232,14 @@ def test_demo_start_leaves_a_ticket_the_printed_login_opens(tmp_path):
             tests_box.release_lock()
         assert all(_running(pid) for pid in pids.values()), pids
 
-        stopping = _run_demo("stop", env, tmp_path)
+        # More calls from another shell find the demo's root in sandbox.env.
+        sandbox_env = (run_dir / "sandbox.env").read_text()
+        assert f"CALLCENTER_SANDBOX_ROOT={default_root()}\n" in sandbox_env
+
+        # A shell that names another root still stops the demo's Asterisk:
+        # the pid file says which root it runs in.
+        elsewhere = {**env, "CALLCENTER_SANDBOX_ROOT": str(tmp_path / "other-root")}
+        stopping = _run_demo("stop", elsewhere, tmp_path)
         stopped = True
         assert stopping.returncode == 0, stopping.stdout + stopping.stderr
         assert [name for name, pid in pids.items() if _running(pid)] == []
