@@ -72,6 +72,18 @@ class SimulatorError(Exception):
     """The simulated call could not run as scripted."""
 
 
+def check_wav(path: str) -> None:
+    """ValueError, saying why, unless path is a WAV file the simulator can
+    play as the caller's voice."""
+    if not Path(path).is_file():
+        raise ValueError(f"no such WAV file {path!r}")
+    try:
+        with wave.open(path, "rb") as audio:
+            audio.getnframes()
+    except (wave.Error, EOFError) as error:
+        raise ValueError(f"{path!r} is not a WAV file ({error})") from None
+
+
 def parse_events(text: str | Iterable[str]) -> list[str]:
     """Events from "3,1234567890#,wait" (or a list); a bad one is an error."""
     items = text.split(",") if isinstance(text, str) else list(text)
@@ -83,9 +95,7 @@ def parse_events(text: str | Iterable[str]) -> list[str]:
         if event in {"wait", "hangup"} or _KEYS.match(event):
             events.append(event.upper() if _KEYS.match(event) else event)
         elif event.startswith("record:") and len(event) > len("record:"):
-            wav = event[len("record:") :]
-            if not Path(wav).is_file():
-                raise ValueError(f"record event: no such WAV file {wav!r}")
+            check_wav(event[len("record:") :])
             events.append(event)
         else:
             raise ValueError(

@@ -99,13 +99,23 @@ def simulate(
 ) -> None:
     """Place a call on the FastAGI server as Asterisk would; print the prompts."""
     from callcenter.persian import normalize_digits
-    from ivr.simulator import AsteriskSimulator, SimulatorError, parse_events
+    from ivr.simulator import (
+        AsteriskSimulator,
+        SimulatorError,
+        check_wav,
+        parse_events,
+    )
 
     settings = get_settings()
     try:
         events = parse_events(keys)
     except ValueError as error:
         raise click.BadParameter(str(error), param_hint="--keys") from None
+    if record:
+        try:
+            check_wav(record)
+        except ValueError as error:
+            raise click.BadParameter(str(error), param_hint="--record") from None
 
     ask = on_prompt = None
     if interactive:

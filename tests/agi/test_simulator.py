@@ -291,3 +291,18 @@ def test_simulate_command_lists_prompts_without_a_wav_as_missing(
     assert "played  request/thanks" not in result.output
     assert "MISSING request/thanks" in result.output
     assert "callcenter prompts build" in result.output
+
+
+def test_a_caller_voice_that_is_no_wav_is_refused_before_the_call(tmp_path):
+    not_audio = tmp_path / "voice.wav"
+    not_audio.write_text("not a wav\n")
+
+    for args in (
+        ["--record", str(not_audio)],
+        ["--keys", f"4,record:{not_audio}"],
+    ):
+        result = CliRunner().invoke(simulate, [*args, "--port", "1"])
+
+        assert result.exit_code == 2, result.output
+        assert "is not a WAV file" in result.output
+        assert result.exception is None or isinstance(result.exception, SystemExit)
