@@ -258,7 +258,8 @@ def _action_summary(
     if name == "ticket":
         return Markup("درخواست ثبت شد، کد {}").format(technical(rest))
     if name == "callback_open":
-        return Markup("تماس‌گیرنده درخواست تماس باز دارد، کد {}").format(technical(rest))
+        code = technical(rest)
+        return Markup("تماس‌گیرنده درخواست تماس باز دارد، کد {}").format(code)
     if name == "service":
         service = services.get(rest)
         if service:
