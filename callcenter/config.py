@@ -47,6 +47,15 @@ class Settings:
     redis_url: str = "redis://127.0.0.1:6379/0"
     rq_queue: str = "callcenter"
 
+    # How long a failed job waits before each retry, in whole seconds,
+    # comma separated: "30,120,600" is three retries, the first after 30 s.
+    # Empty means no retry. An SMS gateway gets minutes to come back; a
+    # recording job that failed on its file (a spool share's I/O error,
+    # sox) gets a minute. A file not yet there is no failure: see
+    # ticketing/jobs.py.
+    notification_retry_seconds: str = "30,120,600"
+    recording_retry_seconds: str = "10,60"
+
     # The FastAGI server; the dialplan calls AGI(agi://host:port/<flow>).
     agi_host: str = "127.0.0.1"
     agi_port: int = 4573
@@ -163,6 +172,14 @@ class Settings:
     def spool_local_path(self) -> Path:
         return Path(self.recording_spool_local_dir or self.recording_spool_dir)
 
+    @property
+    def notification_retry_intervals(self) -> tuple[int, ...]:
+        return retry_intervals("notification_retry_seconds", self)
+
+    @property
+    def recording_retry_intervals(self) -> tuple[int, ...]:
+        return retry_intervals("recording_retry_seconds", self)
+
     def web_secret(self) -> str:
         """The session-signing key: from settings, else a file in data_dir.
 
@@ -200,6 +217,11 @@ _FIELDS = {f.name: f for f in dataclasses.fields(Settings)}
 # Settings that hold a clock time of day, HH:MM.
 CLOCK_SETTINGS = ("opening_time", "closing_time", "thursday_closing_time")
 _CLOCK = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
+
+# Settings that list the waits before a job's retries, in seconds. A wait
+# longer than a day is a typo more likely than a plan.
+RETRY_SETTINGS = ("notification_retry_seconds", "recording_retry_seconds")
+MAX_RETRY_SECONDS = 86400
 
 
 def _coerce(name: str, raw: object) -> object:
@@ -257,6 +279,7 @@ def load_settings(
     coerced = {name: _coerce(name, raw) for name, raw in values.items()}
     settings = Settings(**coerced)
     _check_clocks(settings)
+    _check_retries(settings)
     return settings
 
 
@@ -270,6 +293,48 @@ def _check_clocks(settings: Settings) -> None:
             continue  # a TOML time literal: opening_time = 07:30
         if not isinstance(value, str) or not _CLOCK.match(normalize_digits(value)):
             raise ConfigError(f"{name}: expected HH:MM (e.g. 07:30), got {value!r}")
+
+
+def retry_intervals(name: str, settings: Settings) -> tuple[int, ...]:
+    """A *_retry_seconds setting as seconds, one per retry.
+
+    Read from the settings each time, not once at load: settings built
+    with dataclasses.replace (as tests do) skip load_settings.
+    """
+    from callcenter.persian import normalize_digits
+
+    value = getattr(settings, name)
+    if isinstance(value, str):
+        # Persian or Arabic digits and the Persian comma are welcome.
+        text = normalize_digits(value).replace("\u060c", ",").strip()
+        parts = [part.strip() for part in text.split(",")] if text else []
+    elif isinstance(value, (list, tuple)):
+        parts = list(value)  # a TOML array: [30, 120, 600]
+    else:
+        parts = [value]
+
+    seconds = []
+    for part in parts:
+        written = isinstance(part, str) and part.isascii() and part.isdigit()
+        if isinstance(part, bool) or not (isinstance(part, int) or written):
+            raise ConfigError(
+                f"{name}: expected whole seconds separated by commas "
+                f"(e.g. 30,120,600), got {value!r}"
+            )
+        number = int(part)
+        if not 1 <= number <= MAX_RETRY_SECONDS:
+            raise ConfigError(
+                f"{name}: each wait must be 1 to {MAX_RETRY_SECONDS} s, "
+                f"got {number} in {value!r}"
+            )
+        seconds.append(number)
+    return tuple(seconds)
+
+
+def _check_retries(settings: Settings) -> None:
+    """Retry waits are checked at start-up, not when a job first fails."""
+    for name in RETRY_SETTINGS:
+        retry_intervals(name, settings)
 
 
 _current: Settings | None = None

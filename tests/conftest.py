@@ -69,6 +69,10 @@ def settings(database_url, tmp_path):
             "CALLCENTER_RECORDING_SPOOL_DIR": str(spool),
             "CALLCENTER_SECRET_KEY": "test-secret",
             "CALLCENTER_SOUND_PREFIX": "callcenter/fa",
+            # Waits of 1 s: a test that drives a job to its last retry
+            # waits seconds, not the production minutes.
+            "CALLCENTER_NOTIFICATION_RETRY_SECONDS": "1,1,1",
+            "CALLCENTER_RECORDING_RETRY_SECONDS": "1,1",
         }
     )
     use_settings(current)

@@ -1,5 +1,6 @@
 """SMS gateways for tests only, named in settings.sms_gateway as
-"tests.sms_gateway:recording" or "tests.sms_gateway:failing".
+"tests.sms_gateway:recording", "tests.sms_gateway:failing" or
+"tests.sms_gateway:flaky".
 
 rq runs each job in a forked work horse, so what a gateway saw is written
 to a JSON-lines file in the test's data_dir, where the test reads it back.
@@ -52,12 +53,31 @@ class FailingGateway:
         raise GatewayError("gateway answered 503")
 
 
+class FlakyGateway(RecordingGateway):
+    """Refuses the first message it is given (an outage), then accepts."""
+
+    def __init__(self, settings: Settings):
+        super().__init__(settings)
+        self.attempts = settings.data_path / ATTEMPTS
+
+    def send(self, phone: str, text: str) -> None:
+        refuse = not self.attempts.exists()
+        _append(self.attempts, phone, text)
+        if refuse:
+            raise GatewayError("gateway answered 503")
+        super().send(phone, text)
+
+
 def recording(settings: Settings) -> RecordingGateway:
     return RecordingGateway(settings)
 
 
 def failing(settings: Settings) -> FailingGateway:
     return FailingGateway(settings)
+
+
+def flaky(settings: Settings) -> FlakyGateway:
+    return FlakyGateway(settings)
 
 
 def unconfigured(settings: Settings):

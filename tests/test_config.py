@@ -1,4 +1,5 @@
-"""Settings: clock times checked at load, the web secret file."""
+"""Settings: clock times and retry waits checked at load, the web secret
+file."""
 
 from __future__ import annotations
 
@@ -66,3 +67,63 @@ def test_processes_racing_for_the_web_secret_agree_on_one_key(tmp_path):
     assert len(keys) == 8
     assert len(set(keys)) == 1
     assert (tmp_path / "secret_key").read_text() == keys[0]
+
+
+# Retry waits --------------------------------------------------------------------
+
+
+def test_retry_waits_default_to_minutes_for_sms_and_seconds_for_recordings():
+    settings = load_settings(environ={})
+
+    assert settings.notification_retry_intervals == (30, 120, 600)
+    assert settings.recording_retry_intervals == (10, 60)
+
+
+@pytest.mark.parametrize(
+    ("value", "waits"),
+    [
+        (" 5, 20 ,60", (5, 20, 60)),
+        ("۵،۲۰", (5, 20)),  # Persian digits and the Persian comma
+        ("", ()),  # no retry
+    ],
+)
+def test_retry_waits_read_from_the_environment(value, waits):
+    settings = load_settings(environ={"CALLCENTER_RECORDING_RETRY_SECONDS": value})
+
+    assert settings.recording_retry_intervals == waits
+
+
+def test_retry_waits_read_as_a_toml_array(tmp_path):
+    config = tmp_path / "callcenter.toml"
+    config.write_text("notification_retry_seconds = [60, 300]\n")
+
+    settings = load_settings(environ={}, config_file=str(config))
+
+    assert settings.notification_retry_intervals == (60, 300)
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("30,,600", "expected whole seconds separated by commas"),
+        ("30 s", "expected whole seconds separated by commas"),
+        ("-5", "expected whole seconds separated by commas"),
+        ("1.5", "expected whole seconds separated by commas"),
+        ("0", "each wait must be 1 to 86400 s, got 0"),
+        ("30,100000", "each wait must be 1 to 86400 s, got 100000"),
+    ],
+)
+@pytest.mark.parametrize(
+    "name", ["notification_retry_seconds", "recording_retry_seconds"]
+)
+def test_a_bad_retry_wait_is_refused_at_load(name, value, message):
+    with pytest.raises(ConfigError, match=f"^{name}: {message}"):
+        load_settings(environ={f"CALLCENTER_{name.upper()}": value})
+
+
+def test_a_bad_toml_retry_wait_is_refused(tmp_path):
+    config = tmp_path / "callcenter.toml"
+    config.write_text("recording_retry_seconds = [10, true]\n")
+
+    with pytest.raises(ConfigError, match="recording_retry_seconds: expected"):
+        load_settings(environ={}, config_file=str(config))

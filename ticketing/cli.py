@@ -364,7 +364,15 @@ def holidays_check(file: str | None) -> None:
 
 
 @click.command("worker")
-@click.option("--burst", is_flag=True, help="Stop when the queue is empty.")
+@click.option(
+    "--burst",
+    is_flag=True,
+    help=(
+        "Queue the retries that are due, work until the queue is empty, "
+        "then stop. Retries still waiting stay in Redis: a running "
+        "worker, or the next one started after their time, queues them."
+    ),
+)
 @click.option(
     "--requeue-pending",
     is_flag=True,
@@ -374,7 +382,11 @@ def holidays_check(file: str | None) -> None:
     ),
 )
 def worker(burst: bool, requeue_pending: bool) -> None:
-    """Run the background worker (recordings, notifications) on the rq queue."""
+    """Run the background worker (recordings, notifications) on the rq queue.
+
+    It runs rq's scheduler too: a failed job is tried again after each wait
+    of notification_retry_seconds or recording_retry_seconds.
+    """
     import redis
 
     from ticketing import jobs

@@ -6,7 +6,14 @@ the call does not wait for the file work. If Redis is down the ticket stays
 
 process_recording is safe to run twice: the file is copied to its place
 first, the row committed next, and the spool file removed last, so a crash
-between steps leaves something the next run finishes.
+between steps leaves something the next run finishes. A job that raises
+(an unreadable file, sox failing) is retried after the waits of
+settings.recording_retry_seconds.
+
+Known shortcoming: a file that is not in the spool yet (a slow share) is
+marked `missing` at once, not retried after those waits; only `worker
+--requeue-pending` looks again. Raising for it while retries are left
+would give the share the waits' time.
 """
 
 from __future__ import annotations
@@ -203,16 +210,22 @@ def _ticket_log(session: Session, ticket: Ticket):
 
 
 def enqueue(
-    settings: Settings, func, *args, retries: int, subject: str, log
+    settings: Settings, func, *args, retry_waits: tuple[int, ...], subject: str, log
 ) -> str | None:
     """Queue func(*args) on settings.rq_queue; the job id, or None when
     Redis cannot be reached: the row the job is for stays pending, and
-    `worker --requeue-pending` queues it later. subject names the job in
-    rq and in the log."""
+    `worker --requeue-pending` queues it later. A job that raises is tried
+    again once per wait in retry_waits (seconds), each after its wait.
+    subject names the job in rq and in the log."""
+    # rq schedules each retry; the worker's scheduler queues it when due.
+    retry = None
+    if retry_waits:
+        retry = Retry(max=len(retry_waits), interval=list(retry_waits))
+
     connection = _redis(settings)
     try:
         job = Queue(settings.rq_queue, connection=connection).enqueue(
-            func, *args, retry=Retry(max=retries), description=subject
+            func, *args, retry=retry, description=subject
         )
     except redis.RedisError as error:
         log.warning(
@@ -231,11 +244,12 @@ def enqueue_recording(
 ) -> str | None:
     """Queue process_recording (see enqueue); uniqueid is the call's, for
     the log lines."""
+    settings = settings or get_settings()
     return enqueue(
-        settings or get_settings(),
+        settings,
         process_recording,
         ticket_id,
-        retries=2,
+        retry_waits=settings.recording_retry_intervals,
         subject=f"recording of ticket {ticket_id}",
         log=call_logger(logger, uniqueid or "-"),
     )
@@ -262,7 +276,16 @@ def requeue_pending(session: Session, settings: Settings | None = None) -> int:
 
 
 def run_worker(settings: Settings, burst: bool = False) -> bool:
-    """Work the queue (until empty with burst); True if it ran any job."""
+    """Work the queue; True if it ran any job.
+
+    The worker runs rq's scheduler, which puts a failed job's retry back
+    on the queue when its wait is over. Without burst it works until
+    stopped. With burst it first queues the retries that are due, works
+    until the queue is empty and stops: a retry still waiting stays in
+    Redis (rq's ScheduledJobRegistry) for the next worker, burst or not,
+    that starts after its time. Only one scheduler per queue runs; a burst
+    beside a running worker leaves the retries to that worker's.
+    """
     from ticketing.notifications import announce_gateway
 
     connection = redis.Redis.from_url(settings.redis_url)
@@ -270,4 +293,8 @@ def run_worker(settings: Settings, burst: bool = False) -> bool:
     worker = Worker([queue], connection=connection)
     announce_gateway(settings)
     logger.info("worker %s on queue %s", worker.name, settings.rq_queue)
-    return worker.work(burst=burst, logging_level=settings.log_level.upper())
+    return worker.work(
+        burst=burst,
+        with_scheduler=True,
+        logging_level=settings.log_level.upper(),
+    )

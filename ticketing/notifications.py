@@ -11,10 +11,16 @@ notification ends as `no_gateway`, so the rows show what would have been
 sent. Only Iranian mobile numbers (09xxxxxxxxx) can get an SMS; a landline
 or foreign number is recorded as `skipped` with the reason in `error`.
 
-Known shortcomings: retries run back to back (the worker runs no rq
-scheduler, so Retry has no interval), so a gateway outage longer than a few
-seconds ends in `failed`; and a send that succeeded just before the worker
-died is sent again on the retry (at least once, not exactly once).
+A failed send is tried again after each wait of
+settings.notification_retry_seconds (30 s, 2 min, 10 min by default), then
+the row ends `failed`; between tries it stays `pending`.
+
+Known shortcomings: a gateway outage longer than the sum of the waits still
+ends in `failed`, and nothing sends it later (a `failed` row is not
+requeued). A send that succeeded just before the worker died is sent again
+on the retry (at least once, not exactly once). `worker --requeue-pending`
+also queues a row that is only waiting for its retry, so that row gets an
+extra try at once (its lock keeps the two from sending together).
 """
 
 from __future__ import annotations
@@ -45,8 +51,6 @@ from ticketing.workflow import CITIZEN_STATUS_LABELS, TicketStatus
 
 logger = logging.getLogger(__name__)
 
-# Sends after the first; rq puts a failed job straight back on the queue.
-SEND_RETRIES = 3
 ERROR_MAX_CHARS = 500
 
 MOBILE_NUMBER = re.compile(r"09\d{9}")
@@ -215,11 +219,12 @@ def enqueue_notification(
     if notification_id is None:
         return None
 
+    settings = settings or get_settings()
     return enqueue(
-        settings or get_settings(),
+        settings,
         notify,
         notification_id,
-        retries=SEND_RETRIES,
+        retry_waits=settings.notification_retry_intervals,
         subject=f"notification {notification_id}",
         log=call_logger(logger, uniqueid or "-"),
     )
@@ -249,8 +254,8 @@ def requeue_pending_notifications(
 
 
 def _will_be_retried() -> bool:
-    # rq takes one off retries_left when it requeues a failed job, so a
-    # positive count while running means this failure gets another try.
+    # rq takes one off retries_left when it schedules a failed job's retry,
+    # so a positive count while running means this failure gets another try.
     job = get_current_job()
     return job is not None and (job.retries_left or 0) > 0
 

@@ -76,6 +76,27 @@ def test_worker_moves_the_recording(db, settings, redis_conn):
     assert load(db, ticket_id).recording_path == ticket.recording_path
 
 
+def test_a_recording_job_retries_after_the_recording_waits(db, settings, redis_conn):
+    ticket_id, _, _ = make_ticket(db, settings)
+    settings = dataclasses.replace(settings, recording_retry_seconds="10,60")
+
+    job_id = enqueue_recording(ticket_id, settings)
+
+    job = Queue(settings.rq_queue, connection=redis_conn).fetch_job(job_id)
+    assert job.retries_left == 2
+    assert job.retry_intervals == [10, 60]
+
+
+def test_no_recording_waits_no_retry(db, settings, redis_conn):
+    ticket_id, _, _ = make_ticket(db, settings)
+    settings = dataclasses.replace(settings, recording_retry_seconds="")
+
+    job_id = enqueue_recording(ticket_id, settings)
+
+    job = Queue(settings.rq_queue, connection=redis_conn).fetch_job(job_id)
+    assert not job.retries_left
+
+
 def test_other_formats_are_converted_with_sox(db, settings):
     ticket_id, _, spooled = make_ticket(db, settings, "1700000200.2-1")
     write_wav(spooled, 2.0, rate=16000, channels=2)

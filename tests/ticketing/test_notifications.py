@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import logging
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
 
 import click
 import pytest
 from click.testing import CliRunner
 from rq import Queue
+from rq.registry import ScheduledJobRegistry
 
 from callcenter.config import use_settings
 from callcenter.persian import PERSIAN_DIGITS
@@ -171,14 +179,45 @@ def test_sent_once_even_when_run_twice(db, settings):
     assert row.attempts == 1 and row.sent_at is not None and row.error == ""
 
 
-def test_a_failing_gateway_ends_failed_after_the_retries(db, settings, redis_conn):
+def test_a_failed_send_waits_scheduled_for_its_retry(db, settings, redis_conn):
     settings = with_gateway(settings, "tests.sms_gateway:failing")
     notice, _ = new_notification(db, settings)
     job_id = enqueue_notification(notice, settings)
+    queue = Queue(settings.rq_queue, connection=redis_conn)
 
     assert run_worker(settings, burst=True) is True
 
-    tries = 1 + notifications.SEND_RETRIES
+    # The burst stopped with the retry still waiting, not run back to back.
+    row = load(db, notice)
+    assert row.state == NotificationState.PENDING
+    assert row.attempts == 1
+    job = queue.fetch_job(job_id)
+    assert job.get_status() == "scheduled"
+    assert job.retries_left == len(settings.notification_retry_intervals) - 1
+    assert job_id in ScheduledJobRegistry(queue=queue).get_job_ids()
+    assert queue.count == 0
+
+
+def test_a_failing_gateway_ends_failed_after_the_retries(
+    db, settings, redis_conn, tmp_path
+):
+    settings = with_gateway(settings, "tests.sms_gateway:failing")
+    notice, _ = new_notification(db, settings)
+    job_id = enqueue_notification(notice, settings)
+    queue = Queue(settings.rq_queue, connection=redis_conn)
+    log_path = tmp_path / "worker.log"
+
+    def settled():
+        # The row is committed before rq records the job's end.
+        status = queue.fetch_job(job_id).get_status()
+        return status in ("failed", "finished")
+
+    # The burst makes the first try; the retries wait for their time.
+    assert run_worker(settings, burst=True) is True
+    with running_worker(settings, log_path) as worker:
+        wait_until(settled, worker, log_path)
+
+    tries = 1 + len(settings.notification_retry_intervals)
     assert len(sms_gateway.read(settings, sms_gateway.ATTEMPTS)) == tries
     row = load(db, notice)
     assert row.state == NotificationState.FAILED
@@ -186,6 +225,88 @@ def test_a_failing_gateway_ends_failed_after_the_retries(db, settings, redis_con
     assert "503" in row.error
     job = Queue(settings.rq_queue, connection=redis_conn).fetch_job(job_id)
     assert job.get_status() == "failed"
+
+
+# A running worker ---------------------------------------------------------------
+
+# Each rq worker that stops may hang up to 60 s in redis-py's pubsub thread
+# (see the note in test_jobs.py), so tests that wait for retries start one
+# `callcenter worker`, poll the rows, and stop it once.
+
+
+def worker_environ(settings) -> dict[str, str]:
+    """The environment of a `callcenter worker` on this test's settings."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CALLCENTER_")}
+    names = (
+        "data_dir",
+        "database_url",
+        "redis_url",
+        "recording_spool_dir",
+        "secret_key",
+        "sms_gateway",
+        "notification_retry_seconds",
+        "recording_retry_seconds",
+    )
+    env.update({f"CALLCENTER_{n.upper()}": str(getattr(settings, n)) for n in names})
+    # The worker imports the test gateway from tests/.
+    env["PYTHONPATH"] = str(Path(__file__).resolve().parents[2])
+    return env
+
+
+@contextlib.contextmanager
+def running_worker(settings, log_path: Path):
+    """`callcenter worker` (not burst, so its scheduler runs) until the end
+    of the block; stopped by its pid, SIGKILL if SIGTERM is not enough."""
+    command = Path(sys.executable).with_name("callcenter")
+    with log_path.open("w") as log:
+        worker = subprocess.Popen(
+            [str(command), "worker"],
+            env=worker_environ(settings),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            yield worker
+        finally:
+            if worker.poll() is None:
+                os.kill(worker.pid, signal.SIGTERM)
+                try:
+                    worker.wait(10)
+                except subprocess.TimeoutExpired:
+                    os.kill(worker.pid, signal.SIGKILL)
+                    worker.wait(5)
+
+
+def wait_until(done, worker, log_path: Path, deadline_seconds: float = 60) -> None:
+    """Poll done() until it holds; fail if the worker died or time ran out."""
+    deadline = time.monotonic() + deadline_seconds
+    while not done():
+        assert worker.poll() is None, log_path.read_text()
+        assert time.monotonic() < deadline, log_path.read_text()[-3000:]
+        time.sleep(0.1)
+
+
+def test_a_running_worker_sends_it_on_the_retry_after_an_outage(
+    db, settings, redis_conn, tmp_path
+):
+    settings = with_gateway(settings, "tests.sms_gateway:flaky")
+    notice, _ = new_notification(db, settings)
+    enqueue_notification(notice, settings)
+    log_path = tmp_path / "worker.log"
+
+    with running_worker(settings, log_path) as worker:
+        wait_until(
+            lambda: load(db, notice).state != NotificationState.PENDING,
+            worker,
+            log_path,
+        )
+
+    row = load(db, notice)
+    assert row.state == NotificationState.SENT
+    assert row.attempts == 2
+    assert row.error == ""
+    assert len(sms_gateway.read(settings, sms_gateway.ATTEMPTS)) == 2
+    assert len(sms_gateway.read(settings)) == 1
 
 
 def test_a_gateway_that_cannot_be_loaded_fails_at_once(db, settings, caplog):
