@@ -10,7 +10,7 @@ installed() {
 }
 
 missing=()
-for package in espeak-ng sox debootstrap chromium; do
+for package in espeak-ng sox debootstrap chromium faketime; do
   installed "$package" || missing+=("$package")
 done
 # Node.js may come from elsewhere than Debian; only npm's presence matters.

@@ -190,6 +190,7 @@ def test_queue_without_agents_hands_caller_to_queue_exit(product, ami, e2e_setti
 # transfer step (tests/ivr covers hand_off itself). What is tested here is
 # Asterisk's part: Queue() with setinterfacevar / setqueueentryvar, and the
 # hangup handler passing MEMBERINTERFACE and QEHOLDTIME to call_ended.
+# test_in_hours.py takes the IVR's own path there, on a moved clock.
 
 ANSWERING_MEMBER = "Local/agent@e2e-agents"
 RINGING_MEMBER = "Local/ringing@e2e-agents"
