@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -28,6 +27,7 @@ import redis as redis_lib
 from callcenter.ami import AmiClient
 from callcenter.asterisk_sandbox import AsteriskSandbox, default_root
 from callcenter.config import load_settings, use_settings
+from callcenter.processes import free_port, wait_for_port
 from tests.conftest import REDIS_DB
 
 HERE = Path(__file__).parent
@@ -36,25 +36,6 @@ CALLCENTER = Path(sys.executable).with_name("callcenter")
 
 # About four seconds of a citizen's voice, left as a request.
 REQUEST_SPEECH = "سلام. گواهی‌نامه‌ی من گم شده است. لطفا تماس بگیرید."
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def wait_for_port(port: int, process: subprocess.Popen, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"{process.args} exited with {process.returncode}")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=1):
-                return
-        except OSError:
-            time.sleep(0.2)
-    raise RuntimeError(f"nothing listens on 127.0.0.1:{port} after {timeout} s")
 
 
 def stop_process(process: subprocess.Popen, timeout: float = 15) -> None:
