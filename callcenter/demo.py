@@ -23,6 +23,7 @@ from callcenter.config import Settings, get_settings, load_settings
 from callcenter.processes import (
     CALLCENTER,
     ProcessError,
+    ensure_port_free,
     spawn,
     stop_by_pid_file,
     wait_for_port,
@@ -99,8 +100,9 @@ def _start_services(settings: Settings, env: dict[str, str]) -> None:
     wait_for_port(settings.agi_port, agi)
     wait_for_port(settings.web_port, web)
     time.sleep(1)
-    if worker.poll() is not None:
-        raise ProcessError(f"worker exited; see {run_dir / 'worker.log'}")
+    for name, process in (("agi", agi), ("worker", worker), ("web", web)):
+        if process.poll() is not None:
+            raise ProcessError(f"{name} exited; see {run_dir / f'{name}.log'}")
 
 
 def _place_call(box: AsteriskSandbox, settings: Settings) -> str:
@@ -141,6 +143,15 @@ def start_demo() -> None:
     settings = get_settings()
     run_dir = _run_dir(settings)
     stop_demo(quiet=True)
+
+    # A port another program holds would let a server of ours die after
+    # that program answered for it: refuse before anything starts.
+    for what, host, port in (
+        ("ami_port", settings.ami_host, settings.ami_port),
+        ("agi_port", settings.agi_host, settings.agi_port),
+        ("web_port", settings.web_host, settings.web_port),
+    ):
+        ensure_port_free(host, port, what)
 
     _prepare_database(settings)
 

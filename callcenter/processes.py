@@ -30,6 +30,22 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
+def ensure_port_free(host: str, port: int, what: str) -> None:
+    """ProcessError naming what, unless host:port can be listened on: a
+    server that finds its port taken exits after its caller saw another
+    program answer there."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as error:
+            raise ProcessError(
+                f"{what}: {host}:{port} is in use ({error.strerror}); stop what "
+                "listens there or choose another port"
+            ) from None
+
+
 def spawn(
     name: str,
     args: list[str],
@@ -54,7 +70,10 @@ def spawn(
         start_new_session=detach,
     )
     log.close()
-    (run_dir / f"{name}.pid").write_text(str(process.pid))
+    # The start time makes the file name this process only: a pid the
+    # system has since given to another program is not ours to stop.
+    started = start_ticks(process.pid)
+    (run_dir / f"{name}.pid").write_text(f"{process.pid} {started}\n")
     logger.info("%s: started, pid %d", name, process.pid)
     return process
 
@@ -105,12 +124,32 @@ def stop_pid(pid: int, timeout: float = 15) -> None:
     os.kill(pid, signal.SIGKILL)
 
 
-def stop_by_pid_file(pid_file: Path, timeout: float = 15) -> bool:
-    """Stop the process a pid file names; remove the file. False if none."""
+def start_ticks(pid: int) -> int | None:
+    """When the process started, in clock ticks since boot (proc(5) stat
+    field 22); None if there is no such process."""
     try:
-        pid = int(pid_file.read_text().strip())
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    # The command name may hold spaces and parentheses: count after it.
+    fields = stat.rpartition(")")[2].split()
+    return int(fields[19])
+
+
+def stop_by_pid_file(pid_file: Path, timeout: float = 15) -> bool:
+    """Stop the process a pid file of spawn() names, if it is still that
+    process; remove the file. True if it was running and is stopped."""
+    try:
+        pid_text, _, started_text = pid_file.read_text().strip().partition(" ")
+        pid, started = int(pid_text), int(started_text)
     except (OSError, ValueError):
+        pid_file.unlink(missing_ok=True)
         return False
-    stop_pid(pid, timeout)
+
+    ours = start_ticks(pid) == started
+    if ours:
+        stop_pid(pid, timeout)
+    else:
+        logger.info("%s: pid %d is gone or another program's; left", pid_file, pid)
     pid_file.unlink(missing_ok=True)
-    return True
+    return ours

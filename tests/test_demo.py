@@ -105,9 +105,9 @@ def _pids(run_dir: Path) -> dict[str, int]:
     pids = {}
     for name in (*SERVICES, Path(ASTERISK_PID_FILE).stem):
         try:
-            # The Asterisk pid file names the root on its second line.
+            # After the pid: a start time, or (Asterisk's) the root.
             text = (run_dir / f"{name}.pid").read_text()
-            pids[name] = int(text.splitlines()[0])
+            pids[name] = int(text.split()[0])
         except (OSError, ValueError):
             continue
     return pids
