@@ -14,6 +14,7 @@ import logging
 import uuid
 
 from callcenter.ami import AmiClient, AmiError
+from callcenter.persian import mask_phone
 
 logger = logging.getLogger(__name__)
 
@@ -59,7 +60,9 @@ class ScriptedCall:
             call._since,
         )
         call.caller_channel = created.keys["Channel"]
-        logger.info("sandbox call %s: placed as %s", call.uniqueid, caller_id)
+        logger.info(
+            "sandbox call %s: placed as %s", call.uniqueid, mask_phone(caller_id)
+        )
         return call
 
     def wait_for_command(self, prefix: str, timeout: float = 60) -> str:

@@ -27,6 +27,7 @@ def test_web_serve_answers_on_the_port_given(settings, db, tmp_path):
         "CALLCENTER_DATABASE_URL": db,
         "CALLCENTER_DATA_DIR": str(tmp_path / "var"),
         "CALLCENTER_SECRET_KEY": "cli-test",
+        "CALLCENTER_LOG_LEVEL": "INFO",
     }
     server = subprocess.Popen(
         [sys.executable, "-c", "from callcenter.cli import main; main()"]
@@ -39,7 +40,7 @@ def test_web_serve_answers_on_the_port_given(settings, db, tmp_path):
         deadline = time.monotonic() + 30
         while True:
             try:
-                url = f"http://127.0.0.1:{port}/login"
+                url = f"http://127.0.0.1:{port}/login?phone=09121234567"
                 with urllib.request.urlopen(url, timeout=2) as answer:
                     body = answer.read().decode()
                 break
@@ -51,6 +52,12 @@ def test_web_serve_answers_on_the_port_given(settings, db, tmp_path):
     finally:
         server.terminate()
         server.wait(timeout=10)
+
+    # The access log names the page, never the query: searches carry
+    # phone numbers.
+    log = server.stdout.read().decode()
+    assert "GET /login 200" in log, log
+    assert "09121234567" not in log
 
 
 def test_web_serve_rejects_a_bad_port():
