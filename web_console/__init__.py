@@ -13,6 +13,7 @@ from pathlib import Path
 
 from flask import Flask, render_template
 from flask_wtf.csrf import CSRFError, CSRFProtect
+from werkzeug.routing import IntegerConverter
 
 from callcenter.config import Settings, get_settings
 from web_console import auth, calls, closures, database, filters, tickets
@@ -34,6 +35,15 @@ CONTENT_SECURITY_POLICY = (
 )
 
 
+class RowId(IntegerConverter):
+    """<int:...> bounded to the databases' 64-bit ids: a larger number is
+    no row, so a 404, not an overflow in the driver."""
+
+    def __init__(self, url_map, *args, **kwargs):
+        kwargs.setdefault("max", 2**63 - 1)
+        super().__init__(url_map, *args, **kwargs)
+
+
 def create_app(settings: Settings | None = None) -> Flask:
     """The console for these settings (the process's settings by default)."""
     settings = settings or get_settings()
@@ -53,6 +63,8 @@ def create_app(settings: Settings | None = None) -> Flask:
         MAX_CONTENT_LENGTH=64 * 1024,
     )
     app.extensions["callcenter_settings"] = settings
+    # Before any route is added: every <int:...> in a URL is a row id.
+    app.url_map.converters["int"] = RowId
 
     database.init_app(app, settings)
     csrf.init_app(app)

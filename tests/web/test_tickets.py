@@ -277,6 +277,13 @@ def test_unknown_ticket_is_a_persian_404(agent_client, db):
     assert "پیدا نشد" in page.get_data(as_text=True)
 
 
+def test_a_ticket_id_beyond_the_database_is_a_404_not_an_error(agent_client, db):
+    too_big = 2**63
+
+    for url in (f"/tickets/{too_big}", f"/tickets/{too_big}/recording"):
+        assert agent_client.get(url).status_code == 404, url
+
+
 def _post_status(client, ticket_id: int, target: str, note: str = ""):
     token = csrf_token(client, f"/tickets/{ticket_id}")
     return client.post(
