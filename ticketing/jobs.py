@@ -27,7 +27,7 @@ import wave
 from pathlib import Path
 
 import redis
-from rq import Queue, Retry, Worker
+from rq import Queue, Retry, Worker, get_current_job
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -38,6 +38,13 @@ from ticketing.db import session_scope
 from ticketing.models import Call, RecordingState, Ticket
 
 logger = logging.getLogger(__name__)
+
+# Recordings a job (and `worker --requeue-pending`) still works on.
+WAITING_STATES = (
+    RecordingState.PENDING,
+    RecordingState.MISSING,
+    RecordingState.FAILED,
+)
 
 # What Asterisk plays and the console serves: 8 kHz, 16-bit, mono PCM.
 SAMPLE_RATE = 8000
@@ -174,10 +181,16 @@ def process_recording(ticket_id: int) -> str:
         if source.exists() and archived and Path(archived).exists():
             source.unlink(missing_ok=True)
         return state
-    if state not in (RecordingState.PENDING, RecordingState.MISSING):
+    if state not in WAITING_STATES:
         return state
 
-    seconds = store_recording(source, target) if source.is_file() else None
+    try:
+        seconds = store_recording(source, target) if source.is_file() else None
+    except Exception as error:  # sox, a short read: whatever storing raised
+        if will_be_retried():
+            raise
+        _mark_failed(settings, ticket_id, error, log, code)
+        return RecordingState.FAILED
 
     with session_scope(settings.sqlalchemy_url) as session:
         ticket = session.get(Ticket, ticket_id, with_for_update=True)
@@ -198,6 +211,23 @@ def process_recording(ticket_id: int) -> str:
     if state == RecordingState.READY:
         source.unlink(missing_ok=True)
     return state
+
+
+def _mark_failed(settings, ticket_id: int, error: Exception, log, code: str) -> None:
+    """The last try failed: say so on the ticket, not `pending` for ever."""
+    with session_scope(settings.sqlalchemy_url) as session:
+        ticket = session.get(Ticket, ticket_id, with_for_update=True)
+        if ticket.recording_state != RecordingState.READY:
+            ticket.recording_state = RecordingState.FAILED
+    log.error("ticket %s: recording not stored, giving up: %s", code, error)
+
+
+def will_be_retried() -> bool:
+    """Whether the rq job now running gets another try if it raises: rq
+    takes one off retries_left only when it requeues, so a positive count
+    while running means yes. False outside rq."""
+    job = get_current_job()
+    return job is not None and (job.retries_left or 0) > 0
 
 
 def _ticket_log(session: Session, ticket: Ticket):
@@ -256,14 +286,13 @@ def enqueue_recording(
 
 
 def requeue_pending(session: Session, settings: Settings | None = None) -> int:
-    """Queue every ticket whose recording is pending or missing; how many
+    """Queue every ticket whose recording is pending, missing or failed; how many
     were. A missing file may arrive late (a slow spool share); one that
     never comes costs a file check and a warning on each run."""
-    waiting = (RecordingState.PENDING, RecordingState.MISSING)
     ids = session.execute(
         select(Ticket.id, Call.uniqueid)
         .outerjoin(Call, Ticket.call_id == Call.id)
-        .where(Ticket.recording_state.in_(waiting))
+        .where(Ticket.recording_state.in_(WAITING_STATES))
         .order_by(Ticket.id)
     ).all()
     queued = sum(

@@ -94,6 +94,9 @@ class RecordingState(StrEnum):
     PENDING = "pending"
     READY = "ready"
     MISSING = "missing"
+    # The file was there but could not be stored (sox refused it) on every
+    # try; `worker --requeue-pending` tries again.
+    FAILED = "failed"
 
 
 def new_session_token() -> str:

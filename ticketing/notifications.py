@@ -30,7 +30,6 @@ import logging
 import re
 from typing import Protocol
 
-from rq import get_current_job
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
@@ -39,7 +38,7 @@ from callcenter.jalali import utc_now
 from callcenter.logs import call_logger
 from callcenter.persian import mask_phone, to_persian_digits
 from ticketing.db import session_scope
-from ticketing.jobs import enqueue
+from ticketing.jobs import enqueue, will_be_retried
 from ticketing.models import (
     Call,
     Notification,
@@ -253,13 +252,6 @@ def requeue_pending_notifications(
 # The job ----------------------------------------------------------------------
 
 
-def _will_be_retried() -> bool:
-    # rq takes one off retries_left when it schedules a failed job's retry,
-    # so a positive count while running means this failure gets another try.
-    job = get_current_job()
-    return job is not None and (job.retries_left or 0) > 0
-
-
 def notify(notification_id: int) -> str:
     """Send one notification; returns its state. Raises when the gateway
     failed, so that rq retries (Retry on the job) and finally fails it."""
@@ -317,7 +309,7 @@ def _send(session, settings, notification, log) -> Exception | None:
         gateway.send(notification.recipient, notification.text)
     except Exception as error:  # a gateway's failure, whatever its type
         notification.error = f"{type(error).__name__}: {error}"[:ERROR_MAX_CHARS]
-        if _will_be_retried():
+        if will_be_retried():
             log.warning(
                 "%s to %s: attempt %d failed (%s); retrying",
                 name,

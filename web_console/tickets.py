@@ -71,6 +71,7 @@ RECORDING_LABELS = {
     RecordingState.PENDING: "در حال آماده‌سازی",
     RecordingState.READY: "دارد",
     RecordingState.MISSING: "پیدا نشد",
+    RecordingState.FAILED: "ذخیره نشد",
 }
 
 

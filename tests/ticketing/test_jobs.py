@@ -221,3 +221,32 @@ def test_the_ticket_row_is_not_locked_while_the_file_is_stored(
 
     assert process_recording(ticket_id) == RecordingState.READY
     assert seen == [RecordingState.PENDING]
+
+
+def test_a_file_that_cannot_be_stored_is_retried_then_marked_failed(
+    db, settings, caplog, monkeypatch
+):
+    import ticketing.jobs as jobs
+
+    ticket_id, code, spooled = make_ticket(db, settings, "1700000200.9-1")
+    spooled.parent.mkdir(parents=True, exist_ok=True)
+    spooled.write_bytes(b"RIFF" + b"\0" * 40 + b"not audio")
+
+    # While the job has retries left, the error goes to rq, which retries.
+    monkeypatch.setattr(jobs, "will_be_retried", lambda: True)
+    with pytest.raises(Exception):  # noqa: B017 - whatever sox raised
+        process_recording(ticket_id)
+    assert load(db, ticket_id).recording_state == RecordingState.PENDING
+
+    # The last try: the ticket says so instead of "pending" for ever.
+    monkeypatch.setattr(jobs, "will_be_retried", lambda: False)
+    with caplog.at_level(logging.ERROR, logger="ticketing.jobs"):
+        assert process_recording(ticket_id) == RecordingState.FAILED
+
+    assert load(db, ticket_id).recording_state == RecordingState.FAILED
+    assert code in caplog.text
+    assert spooled.exists()
+
+    # An admin's requeue tries it again; a good file then gets stored.
+    write_wav(spooled, 1.5)
+    assert process_recording(ticket_id) == RecordingState.READY

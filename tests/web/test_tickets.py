@@ -444,3 +444,17 @@ def test_tickets_are_listed_newest_first(agent_client, db):
     assert html.index(f'data-ticket-id="{newer}"') < html.index(
         f'data-ticket-id="{older}"'
     )
+
+
+def test_a_recording_that_could_not_be_stored_says_so_in_the_list(agent_client, db):
+    ticket_id = make_ticket(db)
+    with session_scope(db) as session:
+        session.execute(
+            update(Ticket)
+            .where(Ticket.id == ticket_id)
+            .values(recording_state=RecordingState.FAILED)
+        )
+
+    listing = agent_client.get("/tickets").get_data(as_text=True)
+
+    assert "ذخیره نشد" in listing
