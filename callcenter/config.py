@@ -225,8 +225,19 @@ MAX_RETRY_SECONDS = 86400
 
 
 def _coerce(name: str, raw: object) -> object:
+    value = _coerce_kind(name, raw)
+    if name.endswith("_port") and not (type(value) is int and 1 <= value <= 65535):
+        raise ConfigError(f"{name}: expected a port number 1-65535, got {raw!r}")
+    return value
+
+
+def _coerce_kind(name: str, raw: object) -> object:
     kind = _FIELDS[name].type
     if not isinstance(raw, str):
+        # A TOML value of the wrong kind (agi_port = 1.5) is refused here,
+        # not when a server first uses it.
+        if kind == "int" and type(raw) is not int:
+            raise ConfigError(f"{name}: expected a whole number, got {raw!r}")
         return raw
 
     try:

@@ -127,3 +127,25 @@ def test_a_bad_toml_retry_wait_is_refused(tmp_path):
 
     with pytest.raises(ConfigError, match="recording_retry_seconds: expected"):
         load_settings(environ={}, config_file=str(config))
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [("AGI_PORT", "70000"), ("WEB_PORT", "0"), ("AMI_PORT", "-1")],
+)
+def test_a_port_out_of_range_is_refused_at_load(name, value):
+    with pytest.raises(ConfigError, match=f"{name.lower()}: expected a port number"):
+        load_settings(environ={f"CALLCENTER_{name}": value})
+
+
+def test_a_port_of_the_wrong_kind_in_the_file_is_refused_at_load(tmp_path):
+    config = tmp_path / "callcenter.toml"
+
+    for line in ("agi_port = 1.5", 'agi_port = "x"', "agi_port = true"):
+        config.write_text(line + "\n")
+        with pytest.raises(ConfigError, match="agi_port"):
+            load_settings(environ={}, config_file=str(config))
+
+    config.write_text("agi_port = 4600\n")
+    assert load_settings(environ={}, config_file=str(config)).agi_port == 4600
+    assert load_settings(environ={"CALLCENTER_AGI_PORT": "۴۶۰۱"}).agi_port == 4601
