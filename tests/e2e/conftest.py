@@ -16,7 +16,6 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
 import time
 import uuid
 from pathlib import Path
@@ -27,12 +26,11 @@ import redis as redis_lib
 from callcenter.ami import AmiClient
 from callcenter.asterisk_sandbox import AsteriskSandbox, default_root
 from callcenter.config import load_settings, use_settings
-from callcenter.processes import free_port, wait_for_port
+from callcenter.processes import CALLCENTER, free_port, spawn, wait_for_port
 from tests.conftest import REDIS_DB
 
 HERE = Path(__file__).parent
 CALLERS_DIALPLAN = HERE / "callers.conf"
-CALLCENTER = Path(sys.executable).with_name("callcenter")
 
 # About four seconds of a citizen's voice, left as a request.
 REQUEST_SPEECH = "سلام. گواهی‌نامه‌ی من گم شده است. لطفا تماس بگیرید."
@@ -139,29 +137,11 @@ def product(sandbox, e2e_env, e2e_settings, tmp_path_factory):
 
     started: list[subprocess.Popen] = []
     try:
-        agi_log = open(logs / "agi.log", "w")  # noqa: SIM115 - closed below
-        agi = subprocess.Popen(
-            [
-                str(CALLCENTER),
-                "agi",
-                "serve",
-                "--host",
-                e2e_settings.agi_host,
-                "--port",
-                str(e2e_settings.agi_port),
-            ],
-            env=e2e_env,
-            stdout=agi_log,
-            stderr=subprocess.STDOUT,
-        )
+        agi_args = ["agi", "serve", "--host", e2e_settings.agi_host]
+        agi_args += ["--port", str(e2e_settings.agi_port)]
+        agi = spawn("agi", agi_args, e2e_env, logs)
         started.append(agi)
-        worker_log = open(logs / "worker.log", "w")  # noqa: SIM115 - closed below
-        worker = subprocess.Popen(
-            [str(CALLCENTER), "worker"],
-            env=e2e_env,
-            stdout=worker_log,
-            stderr=subprocess.STDOUT,
-        )
+        worker = spawn("worker", ["worker"], e2e_env, logs)
         started.append(worker)
         wait_for_port(e2e_settings.agi_port, agi)
     except Exception as error:
@@ -173,8 +153,6 @@ def product(sandbox, e2e_env, e2e_settings, tmp_path_factory):
 
     for process in started:
         stop_process(process)
-    agi_log.close()
-    worker_log.close()
     connection.flushdb()
     connection.close()
 

@@ -25,14 +25,14 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import subprocess
 from pathlib import Path
 
 import pytest
 
 from callcenter.jalali import TEHRAN, utc_now
+from callcenter.processes import free_port, spawn, wait_for_port
 from callcenter.sandbox_caller import ScriptedCall
-from tests.e2e.conftest import CALLCENTER, free_port, stop_process, wait_for_port
+from tests.e2e.conftest import stop_process
 from tests.e2e.test_calls import (
     ANSWERING_MEMBER,
     FILER,
@@ -89,32 +89,19 @@ def in_hours_agi(product, ami, e2e_env, e2e_settings):
     }
     log_path = product["logs"] / "agi-in-hours.log"
 
-    with open(log_path, "w") as log:
-        server = subprocess.Popen(
-            [
-                str(CALLCENTER),
-                "agi",
-                "serve",
-                "--host",
-                e2e_settings.agi_host,
-                "--port",
-                str(port),
-            ],
-            env={**e2e_env, **clock},
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        try:
-            wait_for_port(port, server)
-            address = f"{e2e_settings.agi_host}:{port}"
-            # Setvar without a Channel sets a global of the dialplan.
-            ami.action("Setvar", Variable="E2E_IN_HOURS_AGI", Value=address)
-            read_back = ami.action("Getvar", Variable="E2E_IN_HOURS_AGI")
-            assert read_back.keys.get("Value") == address, read_back.keys
-            yield {"address": address, "log": log_path, "moment": moment}
-        finally:
-            stop_process(server)
-            ami.action("Setvar", Variable="E2E_IN_HOURS_AGI", Value="")
+    args = ["agi", "serve", "--host", e2e_settings.agi_host, "--port", str(port)]
+    server = spawn("agi-in-hours", args, {**e2e_env, **clock}, product["logs"])
+    try:
+        wait_for_port(port, server)
+        address = f"{e2e_settings.agi_host}:{port}"
+        # Setvar without a Channel sets a global of the dialplan.
+        ami.action("Setvar", Variable="E2E_IN_HOURS_AGI", Value=address)
+        read_back = ami.action("Getvar", Variable="E2E_IN_HOURS_AGI")
+        assert read_back.keys.get("Value") == address, read_back.keys
+        yield {"address": address, "log": log_path, "moment": moment}
+    finally:
+        stop_process(server)
+        ami.action("Setvar", Variable="E2E_IN_HOURS_AGI", Value="")
 
 
 def test_main_menu_key_2_in_hours_reaches_a_member(
